@@ -5,7 +5,7 @@ A run still in progress is scored from its current `checkpoints/best.pth` and ma
 epochs done, so the table says exactly how far each run got. Writes `summary.json` and `summary.md` here.
 Usage: `python results/medmnist_repro/summarize.py`
 """
-import json, statistics
+import json, statistics, tempfile
 from pathlib import Path
 import torch
 
@@ -22,7 +22,7 @@ def interim(run:Path, ds:str) -> dict|None:
     except CheckpointError: return None
     cfg = TrainConfig(**json.loads((run/'params.json').read_text()))
     dls, kind, n_out, ch, _ = run_data(cfg, 'cpu')
-    learn = classifier_learner(dls, kind, n_out, cfg.image_encoder, in_chans=ch, path=run/'_interim', checkpoint=False,
+    learn = classifier_learner(dls, kind, n_out, cfg.image_encoder, in_chans=ch, path=tempfile.mkdtemp(), checkpoint=False,
                                history=False, monitor=None)
     learn.model.load_state_dict(ck['model'])
     rows = (run/'history.csv').read_text().splitlines()[1:] if (run/'history.csv').exists() else []
