@@ -11,13 +11,13 @@ from dataclasses import dataclass, asdict, fields
 import numpy as np, torch
 from .core import seed_everything, get_device, RunDir, atomic_write, atomic_write_json, runs_root, sha256_of
 from .data import (check_flag, task_info, load_medmnist, concat_medmnist, label_fraction, split_dls,
-                           write_split_manifest)
-from .learner import (classifier_learner, get_recipe, RECIPES, IMAGE_ARCHS, distributed, unwrap,
+                           write_split_manifest, class_prompts)
+from .learner import (classifier_learner, contrastive_learner, get_recipe, RECIPES, IMAGE_ARCHS, distributed, unwrap,
                               load_checkpoint, CheckpointError, MedLearner)
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'AVAILABLE_OBJECTIVES', 'TrainConfig', 'run_data', 'evaluate', 'plot_history', 'train', 'train_parser',
-           'train_cli']
+__all__ = ['OBJECTIVES', 'CONTRASTIVE', 'AVAILABLE_OBJECTIVES', 'PROJ_DIMS', 'TrainConfig', 'run_data', 'contrastive_model',
+           'evaluate', 'plot_history', 'train', 'train_parser', 'train_cli']
 
 # %% ../nbs/04b_train_api.ipynb #35da14a0
 OBJECTIVES = {'ce': 'image classifier, cross-entropy (BCE for multi-label)',
@@ -25,7 +25,9 @@ OBJECTIVES = {'ce': 'image classifier, cross-entropy (BCE for multi-label)',
               'convirt': 'image-text contrastive, ConVIRT (needs medstudy.losses)',
               'mgca': 'image-text contrastive, MGCA (needs medstudy.losses)',
               'mae': 'masked-autoencoder pretraining (needs medstudy.encoders)'}
-AVAILABLE_OBJECTIVES = ('ce',)
+CONTRASTIVE = ('infonce', 'convirt', 'mgca') # Image-text objectives trained on label prompts
+AVAILABLE_OBJECTIVES = ('ce',) + CONTRASTIVE
+PROJ_DIMS = {'infonce': 512, 'convirt': 512, 'mgca': 128} # Shared embedding size per contrastive objective
 _NOT_IN_FINGERPRINT = ('out_dir', 'resume', 'device', 'threads', 'progress')
 
 @dataclass
@@ -75,6 +77,11 @@ class TrainConfig:
         if self.objective not in OBJECTIVES: bad('objective', f'unknown; expected one of {list(OBJECTIVES)}.')
         if self.objective not in AVAILABLE_OBJECTIVES:
             bad('objective', f'{OBJECTIVES[self.objective]}: not available in this build yet; use one of {list(AVAILABLE_OBJECTIVES)}.')
+        if self.objective in CONTRASTIVE:
+            if len(flags) > 1: bad('dataset', f'{self.objective} trains on the label prompts of one data set; give a single flag.')
+            if task_info(flags[0]).kind == 'multilabel':
+                bad('dataset', f'{self.objective} pairs each image with the prompt of its one class; multi-label data sets need objective="ce".')
+            if self.image_encoder == 'smallcnn': bad('image_encoder', f'{self.objective} needs a timm image encoder, e.g. "tf_efficientnet_lite0".')
         if self.recipe not in RECIPES: bad('recipe', f'unknown; expected one of {list(RECIPES)}.')
         if self.image_encoder not in IMAGE_ARCHS:
             import timm
@@ -104,7 +111,9 @@ class TrainConfig:
         return sha256_of(json.dumps(d, sort_keys=True))
 
 # %% ../nbs/04b_train_api.ipynb #dae3163d
-def run_data(cfg:TrainConfig, device=None) -> tuple:
+def run_data(cfg:TrainConfig, device=None,
+             mean=0.5, std=0.5, # Normalisation of the batches (a contrastive run uses its image encoder's)
+            ) -> tuple:
     "(DataLoaders, task kind, number of outputs, input channels, data files) of a run."
     flags = cfg.flags
     if len(flags) == 1: data = load_medmnist(flags[0], cfg.size); kind, n_out, paths = data.info.kind, data.info.n_classes, [data.path]
@@ -112,9 +121,26 @@ def run_data(cfg:TrainConfig, device=None) -> tuple:
     ch = 3 if cfg.pretrained else data['train'].images.shape[1]
     idx = label_fraction(data['train'].labels, cfg.label_fraction, cfg.seed) if cfg.label_fraction != 1 else None
     dls = split_dls(data.splits, bs=cfg.bs, img_size=cfg.img_size if cfg.img_size != cfg.size else None,
-                    n_channels=ch, augment=cfg.augment, train_idx=idx, device=device, seed=cfg.seed)
+                    n_channels=ch, augment=cfg.augment, mean=mean, std=std, train_idx=idx, device=device, seed=cfg.seed)
     dls.train_idx = idx if idx is not None else np.arange(len(data['train']))
     return dls, kind, n_out, ch, paths
+
+# %% ../nbs/04b_train_api.ipynb #bce4c9e7
+def contrastive_model(cfg:TrainConfig, # A run with a contrastive objective (see `CONTRASTIVE`)
+                     ) -> tuple:
+    "(`ImageTextModel`, loss) of a contrastive run, built from its config (`medstudy.evaluate.load_run` uses it too)."
+    from medstudy.encoders import image_encoder, text_encoder, ImageTextModel
+    from medstudy.losses import InfoNCELoss, ConVIRTLoss, MGCALoss
+    if cfg.objective not in CONTRASTIVE: raise ValueError(f'objective={cfg.objective!r} is not contrastive; expected one of {list(CONTRASTIVE)}.')
+    flag = cfg.flags[0]
+    ch = 3 if cfg.pretrained else task_info(flag).n_channels
+    ie = image_encoder(cfg.image_encoder, pretrained=cfg.pretrained, in_chans=ch, img_size=cfg.img_size,
+                       small_input=cfg.image_encoder.startswith('resnet') and cfg.img_size <= 64)
+    model = ImageTextModel(ie, text_encoder(cfg.text_encoder), proj_dim=PROJ_DIMS[cfg.objective])
+    if cfg.objective == 'infonce': loss = InfoNCELoss(soft_targets='label')
+    elif cfg.objective == 'convirt': loss = ConVIRTLoss()
+    else: loss = MGCALoss(dim=model.proj_dim, model=model)
+    return model, loss
 
 # %% ../nbs/04b_train_api.ipynb #0e638d4f
 def _is_main() -> bool: return int(os.environ.get('RANK', 0)) == 0
@@ -136,7 +162,10 @@ def evaluate(learn:MedLearner, dl) -> dict:
 def plot_history(learn:MedLearner, path:Path, title:str='') -> Path:
     "Train and validation loss per epoch, saved as a PNG (atomically)."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt, io
-    v = np.array(learn.recorder.values, dtype=float)
+    h = Path(learn.path)/'history.csv'  # the run's own log (the recorder's values change when a run without metrics validates)
+    if h.exists():
+        import pandas as pd; d = pd.read_csv(h); v = d[['train_loss', 'valid_loss']].to_numpy(float)
+    else: v = np.array([r[:2] for r in learn.recorder.values], dtype=float)
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ep = np.arange(1, len(v) + 1)
     ax.plot(ep, v[:, 0], label='train (smoothed)'); ax.plot(ep, v[:, 1], label='valid')
@@ -148,7 +177,10 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
           cbs=None, # Extra fastai callbacks (tests use them)
           **kwargs) -> dict:
     "Train one run into its run directory and return its metrics."
-    cfg = dataclasses.replace(cfg or TrainConfig(), **kwargs).validated()
+    cfg = dataclasses.replace(cfg or TrainConfig(), **kwargs)
+    contrastive = cfg.objective in CONTRASTIVE
+    if contrastive: cfg = dataclasses.replace(cfg, monitor='valid_loss')  # no classifier, so no AUC: best by validation loss
+    cfg = cfg.validated()
     if cfg.threads: torch.set_num_threads(cfg.threads)
     out, main = cfg.run_dir(), _is_main()
     last = out/'checkpoints'/'last.pth'
@@ -158,16 +190,24 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
     if cfg.resume: load_checkpoint(last)  # a missing or corrupt checkpoint fails here, before anything is written
     device = get_device(cfg.device)
     seed_everything(cfg.seed)
-    dls, kind, n_out, ch, paths = run_data(cfg, device)
+    if contrastive:
+        model, loss = contrastive_model(cfg)
+        dk = model.image_encoder.data_kwargs
+        dls, kind, n_out, ch, paths = run_data(cfg, device, mean=dk['mean'], std=dk['std'])
+    else: dls, kind, n_out, ch, paths = run_data(cfg, device)
     if main:
         rd = RunDir(out, params=cfg, data_files=paths, device=device)
         write_split_manifest(out/'train_split.json', flag=cfg.dataset, split='train', fraction=cfg.label_fraction,
                              seed=cfg.seed, indices=dls.train_idx)
     r = get_recipe(cfg.recipe, lr=cfg.lr, wd=cfg.wd)
-    learn = classifier_learner(dls, kind, n_out, cfg.image_encoder, in_chans=ch, pretrained=cfg.pretrained,
-                               small_input=cfg.img_size <= 64, recipe=r, path=out, cbs=cbs, device=device,
-                               monitor=cfg.monitor if main else None, grad_accum=cfg.grad_accum, bs=cfg.bs,
-                               clip=cfg.clip or None, checkpoint=main, history=main, fingerprint=cfg.fingerprint())
+    kw = dict(recipe=r, path=out, cbs=cbs, device=device, monitor=cfg.monitor if main else None, grad_accum=cfg.grad_accum,
+              bs=cfg.bs, clip=cfg.clip or None, checkpoint=main, history=main, fingerprint=cfg.fingerprint())
+    if contrastive:
+        prompts = class_prompts(cfg.flags[0])  # padded to the longest prompt: the text encoder's cost grows with the length
+        n_tok = max(len(model.text_encoder.tokenizer(t)['input_ids']) for p in prompts for t in p)
+        learn = contrastive_learner(dls, model, loss, prompts, max_length=n_tok, **kw)
+    else: learn = classifier_learner(dls, kind, n_out, cfg.image_encoder, in_chans=ch, pretrained=cfg.pretrained,
+                                     small_input=cfg.img_size <= 64, **kw)
     start = learn.resume(last, n_epoch=cfg.epochs, fingerprint=cfg.fingerprint()) if cfg.resume else 0
     t0 = time.time()
     try:
@@ -180,7 +220,7 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
         raise
     if not main: return {}
     best = next((c for c in learn.cbs if hasattr(c, 'best_epoch')), None)
-    res = {'dataset': cfg.dataset, 'kind': kind, 'epochs': cfg.epochs, 'resumed_from_epoch': start,
+    res = {'dataset': cfg.dataset, 'objective': cfg.objective, 'kind': kind, 'epochs': cfg.epochs, 'resumed_from_epoch': start,
            'train_seconds': round(time.time() - t0, 1), 'monitor': cfg.monitor,
            'best_epoch': None if best is None else best.best_epoch,
            'best': {'val': evaluate(learn, dls.valid), 'test': evaluate(learn, dls[2])}}
