@@ -591,8 +591,15 @@ def load_run(run_dir:str|Path, which:str='best') -> tuple:
     params = read_params(run_dir)
     ck = Path(run_dir)/'checkpoints'/f'{which}.pth'
     if not ck.exists(): raise FileNotFoundError(f'{ck} does not exist; which= must name a checkpoint of the run (best or last).')
-    if params.get('objective', 'ce') != 'ce':
-        raise NotImplementedError(f"objective {params['objective']!r}: no model builder for it here yet; only 'ce' runs can be loaded.")
+    obj = params.get('objective', 'ce')
+    if obj in ('infonce', 'convirt', 'mgca'):  # an image-text run: the training harness's own builder
+        from medstudy.train import TrainConfig, contrastive_model
+        from dataclasses import fields
+        known = {f.name for f in fields(TrainConfig)}
+        model, _ = contrastive_model(TrainConfig(**{k: v for k, v in params.items() if k in known}))
+        return model, params, ck, load_weights(model, ck)
+    if obj != 'ce':
+        raise NotImplementedError(f"objective {obj!r}: no model builder for it here yet; 'ce', 'infonce', 'convirt' and 'mgca' runs can be loaded.")
     from medstudy.learner import classifier_model
     flags = [f.strip() for f in str(params['dataset']).split(',') if f.strip()]
     n_out = sum(task_info(f).n_classes for f in flags)
