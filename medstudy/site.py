@@ -73,13 +73,31 @@ def _nav(pages:list, current:str) -> str:
     links = '\n'.join(f'<a href="{html.escape(f)}"{cls(f)}>{html.escape(t)}</a>' for f, t in pages)
     return f'<nav class="ms-nav"><div class="ms-title">medstudy</div>\n{links}\n</nav>'
 
+def _mixed_import_cell(src:str) -> bool:
+    "A code cell that imports *and* runs other code, with no export directive (nbdev's doc build executes it)."
+    import ast
+    if re.search(r'^#\|\s*(export|exports|exporti|exec_doc|eval:)', src, re.M): return False
+    try: body = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!')))).body
+    except SyntaxError: return False
+    has_imp = any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body)
+    return has_imp and any(not isinstance(n, (ast.Import, ast.ImportFrom)) for n in body)
+
 def process_notebook(src:Path, dest:Path) -> Path:
     "Run nbdev's doc processors on one notebook (what `proc_nbs` does for each file), writing `dest`."
     from nbdev.serve_drv import exec_nb
     from nbdev.serve import FilterDefaults
     dest.parent.mkdir(parents=True, exist_ok=True)
-    try: exec_nb(Path(src), Path(dest), FilterDefaults)
+    # nbdev's doc build executes every cell that contains an import; a test cell that imports and then uses
+    # variables of earlier (unexecuted) cells fails there. Such cells keep their committed outputs and are
+    # marked `eval: false` for the doc build only.
+    nb = nbformat.read(src, as_version=4)
+    for c in nb.cells:
+        if c.cell_type == 'code' and _mixed_import_cell(c.source): c.source = '#| eval: false\n' + c.source
+    tmp = dest.parent/'_src'/Path(src).name  # same file name: nbdev derives the page name from it
+    tmp.parent.mkdir(exist_ok=True); nbformat.write(nb, tmp)
+    try: exec_nb(tmp, Path(dest), FilterDefaults)
     except Exception as e: raise RuntimeError(f'nbdev could not process {src} for the site: {e}') from e
+    finally: tmp.unlink(missing_ok=True)
     return dest
 
 def build_site(out:str|Path='_site', # Output folder (replaced)
