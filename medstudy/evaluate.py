@@ -24,7 +24,8 @@ __all__ = ['KINDS', 'PROBE_CS', 'check_kind', 'as_label_scores', 'one_hot', 'auc
            'retrieval_metrics', 'Probe', 'probe_scores', 'fit_probe', 'linear_probe', 'seed_summary',
            'finetune_at_fractions', 'compare_representations', 'paired_difference', 'as_image_encoder', 'norm_stats',
            'read_params', 'run_data_kwargs', 'load_run', 'predict_scores', 'save_figure', 'plot_confusion', 'plot_roc',
-           'plot_metric_bars', 'plot_label_efficiency', 'per_dataset_metrics', 'evaluate_run']
+           'plot_metric_bars', 'plot_label_efficiency', 'per_dataset_metrics', 'evaluate_run', 'probe_table',
+           'compare_runs']
 
 # %% ../nbs/06_evaluate.ipynb #433d1349
 KINDS = ('binary', 'multiclass', 'ordinal', 'multilabel')
@@ -561,6 +562,9 @@ class _TimmFeatures(nn.Module):
 def as_image_encoder(model:nn.Module) -> nn.Module:
     "The part of `model` that gives global image embeddings (see above)."
     if hasattr(model, 'encode_image'): return model
+    ie = getattr(model, 'image_encoder', None)
+    if callable(ie) and not isinstance(ie, nn.Module): return ie()   # an MAE pretrainer's encoder view
+    if isinstance(ie, nn.Module) and hasattr(model, 'head'): return ie  # an image encoder with an embedding head (S2)
     if hasattr(model, 'encoder') and hasattr(model, 'head'): return model.encoder
     if hasattr(model, 'forward_head') and hasattr(model, 'forward_features'): return _TimmFeatures(model)
     if hasattr(model, 'body') and hasattr(model, 'head'): return model.body
@@ -592,14 +596,13 @@ def load_run(run_dir:str|Path, which:str='best') -> tuple:
     ck = Path(run_dir)/'checkpoints'/f'{which}.pth'
     if not ck.exists(): raise FileNotFoundError(f'{ck} does not exist; which= must name a checkpoint of the run (best or last).')
     obj = params.get('objective', 'ce')
-    if obj in ('infonce', 'convirt', 'mgca'):  # an image-text run: the training harness's own builder
-        from medstudy.train import TrainConfig, contrastive_model
+    if obj != 'ce':  # image-text and pretraining runs: the training harness's own builder
+        from medstudy.train import TrainConfig, objective_model, OBJECTIVES
         from dataclasses import fields
+        if obj not in OBJECTIVES: raise ValueError(f'{run_dir}: unknown objective {obj!r} in params.json; expected one of {list(OBJECTIVES)}.')
         known = {f.name for f in fields(TrainConfig)}
-        model, _ = contrastive_model(TrainConfig(**{k: v for k, v in params.items() if k in known}))
+        model, _ = objective_model(TrainConfig(**{k: v for k, v in params.items() if k in known}))
         return model, params, ck, load_weights(model, ck)
-    if obj != 'ce':
-        raise NotImplementedError(f"objective {obj!r}: no model builder for it here yet; 'ce', 'infonce', 'convirt' and 'mgca' runs can be loaded.")
     from medstudy.learner import classifier_model
     flags = [f.strip() for f in str(params['dataset']).split(',') if f.strip()]
     n_out = sum(task_info(f).n_classes for f in flags)
@@ -754,14 +757,16 @@ def evaluate_run(run_dir:str|Path, # A training run directory (params.json, chec
     if ',' in flag: return _evaluate_joined_run(run_dir, model, params, ck, sha, which, split, n_boot, boot_seed, device, t0)
     data = load_medmnist(flag, params.get('size', 28)); info, kind = data.info, data.info.kind; names = info.label_text
     dk = run_data_kwargs(params)
-    if hasattr(model, 'encode_image'):
-        dk = {**dk, **getattr(getattr(model, 'image_encoder', None), 'data_kwargs', {})}
+    classifier = not hasattr(model, 'encode_image') and params.get('objective', 'ce') == 'ce'
+    if not classifier:  # the input pipeline of the model's own image encoder
+        own = getattr(model, 'data_kwargs', None)
+        dk = {**dk, **(own if isinstance(own, dict) else getattr(getattr(model, 'image_encoder', None), 'data_kwargs', {}))}
         dk['mean'], dk['std'] = norm_stats(model)
     rep = {'run_dir': str(run_dir), 'dataset': flag, 'split': split, 'kind': kind, 'label_names': names, 'params': params,
            'checkpoint': {'which': which, 'path': str(ck) if ck else None, 'sha256': sha, 'weights_sha256': state_dict_sha256(model)},
            'inputs': dk}
     figs, bars, eff = {}, {}, []
-    if not hasattr(model, 'encode_image'):   # the run's own classifier head
+    if classifier:   # the run's own classifier head
         s, y = predict_scores(model, eval_loader(data[split], **dk), kind, device)
         rep['classifier'] = evaluate_predictions(y, s, kind, names, n_boot, boot_seed); bars['classifier'] = rep['classifier']
         if kind != 'multilabel': figs['classifier_confusion'] = plot_confusion(y, s, kind, names, f'{flag} {split}: the run\'s classifier')
@@ -813,4 +818,54 @@ def evaluate_run(run_dir:str|Path, # A training run directory (params.json, chec
     rep['figures'] = [str(p.relative_to(run_dir)) for n, f in figs.items() for p in save_figure(f, run_dir/'figures'/n)]
     rep['provenance'] = {**provenance([data.path], device), 'start': t0, 'end': now_iso()}
     atomic_write_json(run_dir/'eval.json', nan_to_none(rep))
+    return rep, figs
+
+# %% ../nbs/06_evaluate.ipynb #9d5b4edd
+def _pct(f:float) -> str: return f'pct{f * 100:g}'  # 0.01 -> 'pct1': a key without dots, for the ledger's key paths
+
+def probe_table(run_dirs:dict, # name -> an evaluated run directory (holding `eval.json`)
+               ) -> pd.DataFrame:
+    "The linear-probe rows of several evaluated runs as one table with a `representation` column."
+    frames, seen = [], {}
+    for name, d in run_dirs.items():
+        p = Path(d)/'eval.json'
+        if not p.exists(): raise FileNotFoundError(f'{p} not found: evaluate the run first (nbs/06b_eval_run.ipynb or evaluate_run).')
+        e = json.loads(p.read_text())
+        if 'skipped' in e['linear_probe']: raise ValueError(f'{p}: its linear probe was skipped ({e["linear_probe"]["skipped"]}).')
+        seen[name] = (e['dataset'], e['split'])
+        frames.append(pd.DataFrame(e['linear_probe']['table']).assign(representation=name))
+    if len(set(seen.values())) > 1: raise ValueError(f'the runs were evaluated on different data sets or splits: {seen}.')
+    df = pd.concat(frames, ignore_index=True)
+    n_subsets = df.groupby(['fraction', 'seed']).subset_sha256.nunique()
+    if (n_subsets > 1).any():
+        raise ValueError(f'probe subsets differ between runs at (fraction, seed) {list(n_subsets[n_subsets > 1].index)}: not paired.')
+    return df
+
+def compare_runs(run_dirs:dict, # name -> evaluated run directory
+                 reference:str|None=None, # Paired differences against this run (default: the first)
+                 metrics=('test_auc', 'test_acc'), # Probe metrics to compare
+                 out_dir:str|Path|None=None, # Write `compare.json` and `figures/compare_*` here
+                 title:str='') -> tuple[dict, dict]:
+    "Per-method mean ± sd by label fraction and paired differences against `reference`; (report, figures)."
+    reference = reference or next(iter(run_dirs))
+    if reference not in run_dirs: raise ValueError(f'reference {reference!r} is not one of the runs {list(run_dirs)}.')
+    df = probe_table(run_dirs)
+    common = df.groupby(['fraction', 'seed']).representation.nunique() == len(run_dirs)
+    if not common.any(): raise ValueError('the runs share no (fraction, seed) probe: evaluate them with the same fractions and seeds.')
+    df = df.set_index(['fraction', 'seed']).loc[common[common].index].reset_index()
+    summ = seed_summary(df, by=('representation', 'fraction'), metrics=metrics)
+    methods = {name: {_pct(r['fraction']): {m: {'mean': r[f'{m}_mean'], 'sd': r[f'{m}_sd'], 'n': int(r[f'{m}_n'])} for m in metrics}
+                      for r in summ[summ.representation == name].to_dict('records')} for name in run_dirs}
+    diffs = {f'{name} - {reference}': {m: _records(paired_difference(df, name, reference, m)) for m in metrics}
+             for name in run_dirs if name != reference}
+    rep = {'reference': reference, 'metrics': list(metrics), 'methods': nan_to_none(methods), 'paired_difference': diffs,
+           'table': _records(df), 'runs': {n: {'run_dir': str(d), 'eval_sha256': file_sha256(Path(d)/'eval.json'),
+                                                'objective': read_params(d).get('objective')} for n, d in run_dirs.items()}}
+    figs = {f'compare_{m}': plot_label_efficiency(df.rename(columns={'representation': 'method'}), metric=m, title=title)
+            for m in metrics}
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        rep['figures'] = [str(p.relative_to(out_dir)) for n, f in figs.items() for p in save_figure(f, out_dir/'figures'/n)]
+        rep['provenance'] = provenance([], None)
+        atomic_write_json(out_dir/'compare.json', nan_to_none(rep))
     return rep, figs

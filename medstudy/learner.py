@@ -32,8 +32,8 @@ __all__ = ['IMAGE_ARCHS', 'MEDMNIST_TASK', 'RECIPES', 'CKPT_FORMAT', 'CKPT_VERSI
            'step_sched', 'recipe_scheds', 'recipe_opt_func', 'CheckpointError', 'rng_states', 'set_rng_states',
            'save_checkpoint', 'load_checkpoint', 'check_state_dict', 'NonFiniteLossError', 'NonFiniteGuard',
            'BestModel', 'HistoryCSV', 'Checkpoint', 'unwrap', 'MedLearner', 'training_cbs', 'classifier_learner',
-           'embed', 'embedding_dls', 'frozen_embedding_learner', 'LabelPrompts', 'contrastive_learner', 'mae_learner',
-           'GlooDL', 'DDPTrainer', 'distributed']
+           'embed', 'embedding_dls', 'frozen_embedding_learner', 'LabelPrompts', 'contrastive_learner',
+           'pretrain_learner', 'mae_learner', 'GlooDL', 'DDPTrainer', 'distributed']
 
 # %% ../nbs/04_learner.ipynb #2bf78ec7
 class SmallCNN(nn.Module):
@@ -465,17 +465,26 @@ def contrastive_learner(dls:DataLoaders, # Image batches with class-index target
     learn.recipe = r
     return learn
 
-def mae_learner(dls:DataLoaders, # Image batches at the model's image size
-                model:nn.Module, # `MAEPretrainer` (forward(x) -> {'loss', ...})
-                recipe:str|Recipe='mgca', path:str|Path='.', cbs=None, **kwargs) -> MedLearner:
-    "A `MedLearner` for masked-autoencoder pretraining, best model by validation loss."
-    from medstudy.losses import MAELoss
+def pretrain_learner(dls:DataLoaders, # Image batches (with labels when the loss uses them)
+                     model:nn.Module, # Returns what `loss_func` takes, e.g. `{'img': ...}` or `{'loss': ...}`
+                     loss_func:nn.Module, # Called as `loss_func(output, labels)`
+                     recipe:str|Recipe='mgca', path:str|Path='.', cbs=None,
+                     **kwargs, # Passed to `training_cbs`
+                    ) -> MedLearner:
+    "A `MedLearner` for representation pretraining without a classifier (LLM targets, MAE), best model by validation loss."
     r = get_recipe(recipe); Path(path).mkdir(parents=True, exist_ok=True)
     kwargs.setdefault('device', dls.device); kwargs.setdefault('bs', dls.train.bs); kwargs.setdefault('monitor', 'valid_loss')
-    learn = MedLearner(dls, model, loss_func=MAELoss(), opt_func=recipe_opt_func(r), lr=r.lr, path=path,
+    learn = MedLearner(dls, model, loss_func=loss_func, opt_func=recipe_opt_func(r), lr=r.lr, path=path,
                        model_dir='checkpoints', cbs=training_cbs(**kwargs) + list(cbs or []))
     learn.recipe = r
     return learn
+
+def mae_learner(dls:DataLoaders, # Image batches at the model's image size
+                model:nn.Module, # `MAEPretrainer` (forward(x) -> {'loss', ...})
+                recipe:str|Recipe='mgca', path:str|Path='.', cbs=None, **kwargs) -> MedLearner:
+    "A `MedLearner` for masked-autoencoder pretraining: the loss is the model's own reconstruction loss."
+    from medstudy.losses import MAELoss
+    return pretrain_learner(dls, model, MAELoss(), recipe, path, cbs, **kwargs)
 
 # %% ../nbs/04_learner.ipynb #40885f06
 from fastai.distributed import DistributedTrainer, DistributedDL, rank_distrib, num_distrib

@@ -214,7 +214,7 @@ class MarginContrastiveLoss(nn.Module):
         self.register_buffer('class_targets', class_targets if class_targets is None else class_targets.float())
     def forward(self, pred:dict, labels:torch.Tensor|None=None, *_) -> torch.Tensor:
         if isinstance(pred, dict) and pred.get('target') is not None: t = pred['target']
-        elif self.class_targets is not None and labels is not None: t = self.class_targets[labels]
+        elif self.class_targets is not None and labels is not None: t = self.class_targets.to(labels.device)[labels.long()]  # fastai moves the model, not the loss
         else: raise ValueError("MarginContrastiveLoss needs targets: a model output with 'target', or class_targets and labels.")
         return margin_contrastive(_out(pred, 'img'), t, self.margin, labels)
 

@@ -12,21 +12,26 @@ import numpy as np, torch
 from .core import seed_everything, get_device, RunDir, atomic_write, atomic_write_json, runs_root, sha256_of
 from .data import (check_flag, task_info, load_medmnist, concat_medmnist, label_fraction, split_dls,
                            write_split_manifest, class_prompts)
-from .learner import (classifier_learner, contrastive_learner, get_recipe, RECIPES, IMAGE_ARCHS, distributed, unwrap,
+from .learner import (classifier_learner, contrastive_learner, pretrain_learner, get_recipe, RECIPES, IMAGE_ARCHS, distributed, unwrap,
                               load_checkpoint, CheckpointError, MedLearner)
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'CONTRASTIVE', 'AVAILABLE_OBJECTIVES', 'PROJ_DIMS', 'TrainConfig', 'run_data', 'contrastive_model',
-           'evaluate', 'plot_history', 'train', 'train_parser', 'train_cli']
+__all__ = ['OBJECTIVES', 'CONTRASTIVE', 'PRETRAIN', 'AVAILABLE_OBJECTIVES', 'VIT_SIZES', 'PROJ_DIMS', 'vit_patch', 'TrainConfig',
+           'run_data', 'contrastive_model', 'vit_mae_config', 'mae_pretrainer', 'class_text_targets', 'pretrain_model',
+           'objective_model', 'model_data_kwargs', 'evaluate', 'plot_history', 'train', 'train_parser', 'train_cli']
 
 # %% ../nbs/04b_train_api.ipynb #35da14a0
 OBJECTIVES = {'ce': 'image classifier, cross-entropy (BCE for multi-label)',
               'infonce': 'image-text contrastive, InfoNCE (needs medstudy.losses)',
               'convirt': 'image-text contrastive, ConVIRT (needs medstudy.losses)',
               'mgca': 'image-text contrastive, MGCA (needs medstudy.losses)',
-              'mae': 'masked-autoencoder pretraining (needs medstudy.encoders)'}
+              'llm': "image encoder to LLM text-embedding targets of each label's text, margin loss (S2)",
+              'mae': 'masked-autoencoder pretraining of a ViT (S2 baseline)'}
 CONTRASTIVE = ('infonce', 'convirt', 'mgca') # Image-text objectives trained on label prompts
-AVAILABLE_OBJECTIVES = ('ce',) + CONTRASTIVE
+PRETRAIN = ('llm', 'mae') # Image-only pretraining objectives (no classifier; evaluated by a linear probe)
+AVAILABLE_OBJECTIVES = ('ce',) + CONTRASTIVE + PRETRAIN
+VIT_SIZES = {'vit_tiny_mae': (192, 12, 3), 'vit_small_mae': (384, 12, 6), 'vit_base_mae': (768, 12, 12)} # width, depth, heads
+def vit_patch(img_size:int) -> int: return 4 if img_size <= 32 else 8 if img_size <= 64 else 16 # Patch side: 7x7 tokens at 28 px, 8x8 at 64
 PROJ_DIMS = {'infonce': 512, 'convirt': 512, 'mgca': 128} # Shared embedding size per contrastive objective
 _NOT_IN_FINGERPRINT = ('out_dir', 'resume', 'device', 'threads', 'progress')
 
@@ -36,7 +41,7 @@ class TrainConfig:
     dataset:str = 'pneumoniamnist' # MedMNIST flag, or several joined by ',' (one label space, label offsets)
     objective:str = 'ce' # See `OBJECTIVES`
     image_encoder:str = 'resnet18' # 'resnet18' (MedMNIST's ResNet-18 (28)), 'smallcnn', or a timm name
-    text_encoder:str = 'all-MiniLM-L6-v2' # Text encoder of contrastive objectives
+    text_encoder:str = 'all-MiniLM-L6-v2' # Text encoder of contrastive objectives; the LLM whose embeddings are 'llm' targets
     pretrained:bool = False # Start from ImageNet weights
     recipe:str = 'medmnist' # Optimiser and schedule, see `medstudy.learner.RECIPES`
     epochs:int = 3 # Total epochs (also when resuming)
@@ -82,8 +87,19 @@ class TrainConfig:
             if task_info(flags[0]).kind == 'multilabel':
                 bad('dataset', f'{self.objective} pairs each image with the prompt of its one class; multi-label data sets need objective="ce".')
             if self.image_encoder == 'smallcnn': bad('image_encoder', f'{self.objective} needs a timm image encoder, e.g. "tf_efficientnet_lite0".')
+        if self.objective in PRETRAIN:
+            if len(flags) > 1: bad('dataset', f'{self.objective} pretrains on one data set; give a single flag.')
+            if self.objective == 'llm' and task_info(flags[0]).kind == 'multilabel':
+                bad('dataset', 'llm targets are the embeddings of one class text per image; multi-label data sets need objective="ce".')
+            if self.objective == 'mae' and self.image_encoder not in VIT_SIZES and '/' not in self.image_encoder:
+                bad('image_encoder', f'mae pretrains a ViT: use one of {list(VIT_SIZES)} or a ViTMAE hub name such as "facebook/vit-mae-base".')
+            if self.image_encoder == 'smallcnn': bad('image_encoder', f'{self.objective} needs one of {list(VIT_SIZES)} or a timm image encoder.')
+            if self.image_encoder in VIT_SIZES and self.img_size % vit_patch(self.img_size):
+                bad('img_size', f'{self.image_encoder} cuts {vit_patch(self.img_size)}-px patches; use 28, 56, 64, 112 or 224.')
         if self.recipe not in RECIPES: bad('recipe', f'unknown; expected one of {list(RECIPES)}.')
-        if self.image_encoder not in IMAGE_ARCHS:
+        if self.image_encoder in VIT_SIZES and self.objective not in PRETRAIN:
+            bad('image_encoder', f'{list(VIT_SIZES)} are the ViTs of the pretraining objectives {list(PRETRAIN)}; use a timm name.')
+        if self.image_encoder not in IMAGE_ARCHS + tuple(VIT_SIZES) and not (self.objective == 'mae' and '/' in self.image_encoder):
             import timm
             if not timm.is_model(self.image_encoder): bad('image_encoder', f'unknown; use one of {IMAGE_ARCHS} or a timm model name.')
         if self.epochs < 1: bad('epochs', 'must be at least 1.')
@@ -142,6 +158,60 @@ def contrastive_model(cfg:TrainConfig, # A run with a contrastive objective (see
     else: loss = MGCALoss(dim=model.proj_dim, model=model)
     return model, loss
 
+# %% ../nbs/04b_train_api.ipynb #2a9f96a4
+def vit_mae_config(name:str, # A key of `VIT_SIZES`
+                   img_size:int=28, in_chans:int=1, mask_ratio:float=0.75):
+    "`ViTMAEConfig` of a named ViT size at `img_size` (patches of `vit_patch(img_size)` px) with a light decoder."
+    from transformers import ViTMAEConfig
+    if name not in VIT_SIZES: raise ValueError(f'unknown ViT size {name!r}; expected one of {list(VIT_SIZES)}.')
+    d, depth, heads = VIT_SIZES[name]
+    return ViTMAEConfig(hidden_size=d, num_hidden_layers=depth, num_attention_heads=heads, intermediate_size=4*d,
+                        image_size=img_size, patch_size=vit_patch(img_size), num_channels=in_chans, mask_ratio=mask_ratio,
+                        decoder_hidden_size=128, decoder_num_hidden_layers=2, decoder_num_attention_heads=4,
+                        decoder_intermediate_size=512)
+
+def mae_pretrainer(cfg:TrainConfig):
+    "The run's `MAEPretrainer`: a `VIT_SIZES` ViT, randomly initialised, or a ViTMAE by hub name (offline-aware)."
+    from medstudy.encoders import mae_model
+    ch = 3 if cfg.pretrained else task_info(cfg.flags[0]).n_channels
+    if cfg.image_encoder in VIT_SIZES: return mae_model(config=vit_mae_config(cfg.image_encoder, cfg.img_size, ch))
+    return mae_model(cfg.image_encoder)
+
+def class_text_targets(cfg:TrainConfig) -> torch.Tensor:
+    "`[n_classes, D]`: per class, the normalised mean of the LLM (`cfg.text_encoder`) embeddings of its prompts."
+    import torch.nn.functional as F
+    from medstudy.encoders import llm_targets, load_causal_lm, resolve_model_name
+    prompts = class_prompts(cfg.flags[0])
+    e = llm_targets([t for p in prompts for t in p], cfg.text_encoder,
+                    loader=lambda: load_causal_lm(resolve_model_name(cfg.text_encoder)))
+    return F.normalize(F.normalize(e, dim=-1).view(len(prompts), -1, e.shape[-1]).mean(1), dim=-1)
+
+def pretrain_model(cfg:TrainConfig, # A run with objective 'llm' or 'mae'
+                  ) -> tuple:
+    "(model, loss) of an 'llm' or 'mae' run (`medstudy.evaluate.load_run` uses it too)."
+    from medstudy.encoders import image_encoder, ImageHead
+    from medstudy.losses import MarginContrastiveLoss, MAELoss
+    if cfg.objective not in PRETRAIN: raise ValueError(f'objective={cfg.objective!r} is not a pretraining objective; expected one of {list(PRETRAIN)}.')
+    if cfg.objective == 'mae': return mae_pretrainer(cfg), MAELoss()
+    targets = class_text_targets(cfg)
+    if cfg.image_encoder in VIT_SIZES: ie = mae_pretrainer(cfg).image_encoder()
+    else:
+        ch = 3 if cfg.pretrained else task_info(cfg.flags[0]).n_channels
+        ie = image_encoder(cfg.image_encoder, pretrained=cfg.pretrained, in_chans=ch, img_size=cfg.img_size,
+                           small_input=cfg.image_encoder.startswith('resnet') and cfg.img_size <= 64)
+    return ImageHead(ie, targets.shape[1], normalize=True), MarginContrastiveLoss(targets)
+
+def objective_model(cfg:TrainConfig) -> tuple:
+    "(model, loss) of a run with any objective but 'ce' (whose classifier `classifier_learner` builds)."
+    if cfg.objective in CONTRASTIVE: return contrastive_model(cfg)
+    if cfg.objective in PRETRAIN: return pretrain_model(cfg)
+    raise ValueError(f"objective={cfg.objective!r}: 'ce' runs are built by `classifier_learner`; this builds {list(CONTRASTIVE + PRETRAIN)}.")
+
+def model_data_kwargs(model) -> dict:
+    "The input pipeline (`img_size`, `n_channels`, `mean`, `std`) a model built by `objective_model` expects."
+    dk = getattr(model, 'data_kwargs', None)
+    return dk if isinstance(dk, dict) else model.image_encoder.data_kwargs
+
 # %% ../nbs/04b_train_api.ipynb #0e638d4f
 def _is_main() -> bool: return int(os.environ.get('RANK', 0)) == 0
 
@@ -178,8 +248,8 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
           **kwargs) -> dict:
     "Train one run into its run directory and return its metrics."
     cfg = dataclasses.replace(cfg or TrainConfig(), **kwargs)
-    contrastive = cfg.objective in CONTRASTIVE
-    if contrastive: cfg = dataclasses.replace(cfg, monitor='valid_loss')  # no classifier, so no AUC: best by validation loss
+    contrastive, pretrain = cfg.objective in CONTRASTIVE, cfg.objective in PRETRAIN
+    if contrastive or pretrain: cfg = dataclasses.replace(cfg, monitor='valid_loss')  # no classifier, so no AUC: best by validation loss
     cfg = cfg.validated()
     if cfg.threads: torch.set_num_threads(cfg.threads)
     out, main = cfg.run_dir(), _is_main()
@@ -190,9 +260,9 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
     if cfg.resume: load_checkpoint(last)  # a missing or corrupt checkpoint fails here, before anything is written
     device = get_device(cfg.device)
     seed_everything(cfg.seed)
-    if contrastive:
-        model, loss = contrastive_model(cfg)
-        dk = model.image_encoder.data_kwargs
+    if contrastive or pretrain:
+        model, loss = objective_model(cfg)
+        dk = model_data_kwargs(model)
         dls, kind, n_out, ch, paths = run_data(cfg, device, mean=dk['mean'], std=dk['std'])
     else: dls, kind, n_out, ch, paths = run_data(cfg, device)
     if main:
@@ -206,6 +276,7 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
         prompts = class_prompts(cfg.flags[0])  # padded to the longest prompt: the text encoder's cost grows with the length
         n_tok = max(len(model.text_encoder.tokenizer(t)['input_ids']) for p in prompts for t in p)
         learn = contrastive_learner(dls, model, loss, prompts, max_length=n_tok, **kw)
+    elif pretrain: learn = pretrain_learner(dls, model, loss, **kw)
     else: learn = classifier_learner(dls, kind, n_out, cfg.image_encoder, in_chans=ch, pretrained=cfg.pretrained,
                                      small_input=cfg.img_size <= 64, **kw)
     start = learn.resume(last, n_epoch=cfg.epochs, fingerprint=cfg.fingerprint()) if cfg.resume else 0
