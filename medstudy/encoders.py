@@ -246,8 +246,18 @@ class TextEncoder(nn.Module):
         return {'input_ids': b['input_ids'], 'attention_mask': b['attention_mask']}
 
     def forward(self, input_ids:torch.Tensor, attention_mask:torch.Tensor|None=None) -> tuple:
-        "`(global [B, d], token states [B, T, d], mask [B, T])`."
+        "`(global [B, d], token states [B, T, d], mask [B, T])`; in eval mode each distinct text of the batch is encoded once."
         if attention_mask is None: attention_mask = torch.ones_like(input_ids)
+        if not self.training and len(input_ids) > 1:  # no dropout: a repeated text (a class prompt) gives the same output
+            T = input_ids.shape[1]
+            u, inv = torch.unique(torch.cat([input_ids, attention_mask.to(input_ids.dtype)], 1), dim=0, return_inverse=True)
+            if len(u) < len(input_ids):
+                g, h, _ = self._encode(u[:, :T], u[:, T:].to(attention_mask.dtype))
+                if self._keep: self.last_attention = self.last_attention[inv]
+                return g[inv], h[inv], attention_mask
+        return self._encode(input_ids, attention_mask)
+
+    def _encode(self, input_ids, attention_mask):
         out = self.model(input_ids=input_ids, attention_mask=attention_mask, output_attentions=self._keep)
         h = out.last_hidden_state
         if self._keep: self.last_attention = out.attentions[-1].detach()  # weights are targets, not paths for gradients

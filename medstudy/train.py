@@ -30,7 +30,8 @@ OBJECTIVES = {'ce': 'image classifier, cross-entropy (BCE for multi-label)',
 CONTRASTIVE = ('infonce', 'convirt', 'mgca') # Image-text objectives trained on label prompts
 PRETRAIN = ('llm', 'mae') # Image-only pretraining objectives (no classifier; evaluated by a linear probe)
 AVAILABLE_OBJECTIVES = ('ce',) + CONTRASTIVE + PRETRAIN
-VIT_SIZES = {'vit_tiny_mae': (192, 12, 3), 'vit_small_mae': (384, 12, 6), 'vit_base_mae': (768, 12, 12)} # width, depth, heads
+VIT_SIZES = {'vit_micro_mae': (64, 2, 2), # two layers, for smoke runs
+             'vit_tiny_mae': (192, 12, 3), 'vit_small_mae': (384, 12, 6), 'vit_base_mae': (768, 12, 12)} # width, depth, heads (ViT-Ti/S/B)
 def vit_patch(img_size:int) -> int: return 4 if img_size <= 32 else 8 if img_size <= 64 else 16 # Patch side: 7x7 tokens at 28 px, 8x8 at 64
 PROJ_DIMS = {'infonce': 512, 'convirt': 512, 'mgca': 128} # Shared embedding size per contrastive objective
 _NOT_IN_FINGERPRINT = ('out_dir', 'resume', 'device', 'threads', 'progress')
@@ -295,8 +296,10 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
            'train_seconds': round(time.time() - t0, 1), 'monitor': cfg.monitor,
            'best_epoch': None if best is None else best.best_epoch,
            'best': {'val': evaluate(learn, dls.valid), 'test': evaluate(learn, dls[2])}}
-    unwrap(learn.model).load_state_dict(load_checkpoint(last)['model'])
-    res['last'] = {'val': evaluate(learn, dls.valid), 'test': evaluate(learn, dls[2])}
+    if best is not None and best.best_epoch == cfg.epochs - 1: res['last'] = res['best']  # the same weights: no second pass
+    else:
+        unwrap(learn.model).load_state_dict(load_checkpoint(last)['model'])
+        res['last'] = {'val': evaluate(learn, dls.valid), 'test': evaluate(learn, dls[2])}
     rd.write_json('metrics.json', res)
     plot_history(learn, out/'loss_curve.png', f'{cfg.dataset} {cfg.image_encoder} seed {cfg.seed}')
     rd.finish('ok')
