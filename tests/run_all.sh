@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nbdev_test --n_workers 2 --timing
-python -m pytest -q tests
+python -m pytest -q --durations=8 tests  # the slowest tests, with their times, in the log
