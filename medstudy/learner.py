@@ -67,7 +67,7 @@ def classifier_model(arch:str='resnet18', # 'resnet18', 'smallcnn', or any timm 
                      n_out:int=2, # Number of outputs (classes, or labels for multi-label)
                      in_chans:int=1, # Input channels
                      pretrained:bool=False, # ImageNet weights (timm / medstudy.encoders)
-                     small_input:bool=True, # 3x3 stride-1 stem without max-pool (MedMNIST 28/64 px)
+                     small_input:bool=True, # ResNets only: 3x3 stride-1 stem without max-pool (MedMNIST 28/64 px); ignored by other architectures
                     ) -> nn.Module:
     "An image classifier: MedMNIST's ResNet-18 (28) by default."
     if arch == 'smallcnn': return SmallCNN(n_out, in_chans)
@@ -75,7 +75,8 @@ def classifier_model(arch:str='resnet18', # 'resnet18', 'smallcnn', or any timm 
     try: from medstudy.encoders import image_encoder
     except ImportError: image_encoder = None
     if image_encoder is not None and arch != 'resnet18':
-        return EncoderClassifier(image_encoder(arch, pretrained=pretrained, in_chans=in_chans, small_input=small_input), n_out)
+        return EncoderClassifier(image_encoder(arch, pretrained=pretrained, in_chans=in_chans,
+                                               small_input=small_input and arch.startswith('resnet')), n_out)
     try: m = timm.create_model(arch, pretrained=pretrained, num_classes=n_out, in_chans=in_chans)
     except RuntimeError as e:
         raise ValueError(f'Unknown image architecture {arch!r} ({e}). Use one of {IMAGE_ARCHS} or a timm model name.') from None

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_study.ipynb #583be635
 from __future__ import annotations
-import sys, json, time, argparse, traceback, copy
+import sys, json, time, argparse, traceback, copy, shutil
 from pathlib import Path
 from dataclasses import dataclass, field
 import yaml
@@ -135,6 +135,11 @@ def run_experiment(exp:Experiment, profile:str, out:Path, root:Path, force:bool=
         if old.get('status') == 'ok' and old.get('fingerprint', {}).get('sha256') == fp['sha256']:
             log(f'[{exp.name}] unchanged since {old.get("end")}: skipped (use --force to rerun)')
             return ExperimentResult(exp.name, 'skipped', run_dir)
+    if run_dir.exists() and any(run_dir.iterdir()):  # a fresh start; the previous attempt is kept aside
+        prev = run_dir.parent/'.previous'/exp.name
+        if prev.exists(): shutil.rmtree(prev)
+        prev.parent.mkdir(parents=True, exist_ok=True); run_dir.rename(prev)
+        log(f'[{exp.name}] previous attempt moved to {prev}')
     run_dir.mkdir(parents=True, exist_ok=True)
     stamp = {'experiment': exp.name, 'source': exp.source, 'title': exp.title, 'profile': profile, 'fingerprint': fp,
              'git': git_state(root), 'start': now_iso(), 'end': None, 'status': 'running', 'steps': []}
