@@ -759,8 +759,8 @@ def evaluate_run(run_dir:str|Path, # A training run directory (params.json, chec
     dk = run_data_kwargs(params)
     classifier = not hasattr(model, 'encode_image') and params.get('objective', 'ce') == 'ce'
     if not classifier:  # the input pipeline of the model's own image encoder
-        own = getattr(model, 'data_kwargs', None)
-        dk = {**dk, **(own if isinstance(own, dict) else getattr(getattr(model, 'image_encoder', None), 'data_kwargs', {}))}
+        from medstudy.train import model_data_kwargs
+        dk = {**dk, **model_data_kwargs(model)}
         dk['mean'], dk['std'] = norm_stats(model)
     rep = {'run_dir': str(run_dir), 'dataset': flag, 'split': split, 'kind': kind, 'label_names': names, 'params': params,
            'checkpoint': {'which': which, 'path': str(ck) if ck else None, 'sha256': sha, 'weights_sha256': state_dict_sha256(model)},

@@ -17,8 +17,9 @@ from .learner import (classifier_learner, contrastive_learner, pretrain_learner,
 
 # %% auto #0
 __all__ = ['OBJECTIVES', 'CONTRASTIVE', 'PRETRAIN', 'AVAILABLE_OBJECTIVES', 'VIT_SIZES', 'PROJ_DIMS', 'vit_patch', 'TrainConfig',
-           'run_data', 'contrastive_model', 'vit_mae_config', 'mae_pretrainer', 'class_text_targets', 'pretrain_model',
-           'objective_model', 'model_data_kwargs', 'evaluate', 'plot_history', 'train', 'train_parser', 'train_cli']
+           'run_data', 'run_in_chans', 'run_image_encoder', 'contrastive_model', 'vit_mae_config', 'mae_pretrainer',
+           'class_text_targets', 'pretrain_model', 'objective_model', 'model_data_kwargs', 'evaluate', 'plot_history',
+           'train', 'train_parser', 'train_cli']
 
 # %% ../nbs/04b_train_api.ipynb #35da14a0
 OBJECTIVES = {'ce': 'image classifier, cross-entropy (BCE for multi-label)',
@@ -143,17 +144,23 @@ def run_data(cfg:TrainConfig, device=None,
     return dls, kind, n_out, ch, paths
 
 # %% ../nbs/04b_train_api.ipynb #bce4c9e7
+def run_in_chans(cfg:TrainConfig) -> int:
+    "Input channels of a single-data-set run's model: 3 for ImageNet weights (grey is repeated), else the data's."
+    return 3 if cfg.pretrained else task_info(cfg.flags[0]).n_channels
+
+def run_image_encoder(cfg:TrainConfig):
+    "The run's timm image encoder (ImageNet weights when `pretrained`; the ResNet 28-px stem up to 64 px)."
+    from medstudy.encoders import image_encoder
+    return image_encoder(cfg.image_encoder, pretrained=cfg.pretrained, in_chans=run_in_chans(cfg), img_size=cfg.img_size,
+                         small_input=cfg.image_encoder.startswith('resnet') and cfg.img_size <= 64)
+
 def contrastive_model(cfg:TrainConfig, # A run with a contrastive objective (see `CONTRASTIVE`)
                      ) -> tuple:
     "(`ImageTextModel`, loss) of a contrastive run, built from its config (`medstudy.evaluate.load_run` uses it too)."
-    from medstudy.encoders import image_encoder, text_encoder, ImageTextModel
+    from medstudy.encoders import text_encoder, ImageTextModel
     from medstudy.losses import InfoNCELoss, ConVIRTLoss, MGCALoss
     if cfg.objective not in CONTRASTIVE: raise ValueError(f'objective={cfg.objective!r} is not contrastive; expected one of {list(CONTRASTIVE)}.')
-    flag = cfg.flags[0]
-    ch = 3 if cfg.pretrained else task_info(flag).n_channels
-    ie = image_encoder(cfg.image_encoder, pretrained=cfg.pretrained, in_chans=ch, img_size=cfg.img_size,
-                       small_input=cfg.image_encoder.startswith('resnet') and cfg.img_size <= 64)
-    model = ImageTextModel(ie, text_encoder(cfg.text_encoder), proj_dim=PROJ_DIMS[cfg.objective])
+    model = ImageTextModel(run_image_encoder(cfg), text_encoder(cfg.text_encoder), proj_dim=PROJ_DIMS[cfg.objective])
     if cfg.objective == 'infonce': loss = InfoNCELoss(soft_targets='label')
     elif cfg.objective == 'convirt': loss = ConVIRTLoss()
     else: loss = MGCALoss(dim=model.proj_dim, model=model)
@@ -174,8 +181,7 @@ def vit_mae_config(name:str, # A key of `VIT_SIZES`
 def mae_pretrainer(cfg:TrainConfig):
     "The run's `MAEPretrainer`: a `VIT_SIZES` ViT, randomly initialised, or a ViTMAE by hub name (offline-aware)."
     from medstudy.encoders import mae_model
-    ch = 3 if cfg.pretrained else task_info(cfg.flags[0]).n_channels
-    if cfg.image_encoder in VIT_SIZES: return mae_model(config=vit_mae_config(cfg.image_encoder, cfg.img_size, ch))
+    if cfg.image_encoder in VIT_SIZES: return mae_model(config=vit_mae_config(cfg.image_encoder, cfg.img_size, run_in_chans(cfg)))
     return mae_model(cfg.image_encoder)
 
 def class_text_targets(cfg:TrainConfig) -> torch.Tensor:
@@ -190,16 +196,12 @@ def class_text_targets(cfg:TrainConfig) -> torch.Tensor:
 def pretrain_model(cfg:TrainConfig, # A run with objective 'llm' or 'mae'
                   ) -> tuple:
     "(model, loss) of an 'llm' or 'mae' run (`medstudy.evaluate.load_run` uses it too)."
-    from medstudy.encoders import image_encoder, ImageHead
+    from medstudy.encoders import ImageHead
     from medstudy.losses import MarginContrastiveLoss, MAELoss
     if cfg.objective not in PRETRAIN: raise ValueError(f'objective={cfg.objective!r} is not a pretraining objective; expected one of {list(PRETRAIN)}.')
     if cfg.objective == 'mae': return mae_pretrainer(cfg), MAELoss()
     targets = class_text_targets(cfg)
-    if cfg.image_encoder in VIT_SIZES: ie = mae_pretrainer(cfg).image_encoder()
-    else:
-        ch = 3 if cfg.pretrained else task_info(cfg.flags[0]).n_channels
-        ie = image_encoder(cfg.image_encoder, pretrained=cfg.pretrained, in_chans=ch, img_size=cfg.img_size,
-                           small_input=cfg.image_encoder.startswith('resnet') and cfg.img_size <= 64)
+    ie = mae_pretrainer(cfg).image_encoder() if cfg.image_encoder in VIT_SIZES else run_image_encoder(cfg)
     return ImageHead(ie, targets.shape[1], normalize=True), MarginContrastiveLoss(targets)
 
 def objective_model(cfg:TrainConfig) -> tuple:
@@ -210,8 +212,8 @@ def objective_model(cfg:TrainConfig) -> tuple:
 
 def model_data_kwargs(model) -> dict:
     "The input pipeline (`img_size`, `n_channels`, `mean`, `std`) a model built by `objective_model` expects."
-    dk = getattr(model, 'data_kwargs', None)
-    return dk if isinstance(dk, dict) else model.image_encoder.data_kwargs
+    dk = getattr(model, 'data_kwargs', None)  # an MAE pretrainer's own; else its image encoder's ({} when it names none)
+    return dk if isinstance(dk, dict) else getattr(getattr(model, 'image_encoder', None), 'data_kwargs', {})
 
 # %% ../nbs/04b_train_api.ipynb #0e638d4f
 def _is_main() -> bool: return int(os.environ.get('RANK', 0)) == 0
