@@ -10,9 +10,9 @@ from dataclasses import dataclass, field, asdict, is_dataclass
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['KEY_PACKAGES', 'repo_root', 'cache_dir', 'data_search_path', 'find_data', 'runs_root', 'md5sum', 'sha256_of',
-           'atomic_write', 'atomic_write_json', 'seed_everything', 'worker_seed', 'get_device', 'use_amp',
-           'package_versions', 'git_state', 'now_iso', 'provenance', 'RunDir']
+__all__ = ['CPU_FLAGS', 'KEY_PACKAGES', 'repo_root', 'cache_dir', 'data_search_path', 'find_data', 'runs_root', 'md5sum',
+           'sha256_of', 'atomic_write', 'atomic_write_json', 'seed_everything', 'worker_seed', 'get_device', 'cpu_info',
+           'device_name', 'package_versions', 'git_state', 'now_iso', 'provenance', 'RunDir']
 
 # %% ../nbs/00_core.ipynb #54fa2bbe
 def repo_root() -> Path|None:
@@ -77,6 +77,7 @@ def atomic_write(path:str|Path, # Target file
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a run's files get the mode any new file would
         with os.fdopen(fd, 'wb') as f:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush(); os.fsync(f.fileno())
@@ -85,6 +86,10 @@ def atomic_write(path:str|Path, # Target file
         if os.path.exists(tmp): os.unlink(tmp)
         raise
     return path
+
+def _umask() -> int:
+    "The process's umask (read by setting and restoring it)."
+    m = os.umask(0o22); os.umask(m); return m
 
 def _jsonable(o):
     if is_dataclass(o): return asdict(o)
@@ -134,9 +139,28 @@ def get_device(pref:str|None='auto', # 'auto', or a torch device string such as 
         raise RuntimeError(f"device={pref!r} was asked for but MPS is not available here; pass device='cpu' or 'auto'.")
     return dev
 
-def use_amp(device:torch.device) -> bool:
-    "Whether mixed precision should be used on `device` (CUDA only)."
-    return torch.device(device).type == 'cuda'
+CPU_FLAGS = ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16', 'amx_tile', 'avx512_fp16')
+
+def cpu_info() -> dict:
+    "The CPU's model, its flags of `CPU_FLAGS`, cores, and whether oneDNN runs bfloat16 natively on it."
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            k, _, v = line.partition(':')
+            if k.strip() == 'model name' and model in ('', platform.machine(), platform.processor()): model = v.strip()
+            elif k.strip() == 'flags' and not flags: flags = set(v.split())
+    except OSError: pass  # not Linux: model from `platform`, flags unknown
+    mkldnn = torch.backends.mkldnn.is_available()
+    bf16 = bool(mkldnn and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return {'model': model, 'flags': [f for f in CPU_FLAGS if f in flags], 'cores': os.cpu_count(),
+            'threads': torch.get_num_threads(), 'mkldnn': mkldnn, 'bf16': bf16}
+
+def device_name(device=None) -> str:
+    "What `device` is, in words: the GPU's name, or the CPU's model."
+    d = torch.device(device) if device is not None else get_device()
+    if d.type == 'cuda': return torch.cuda.get_device_name(d)
+    if d.type == 'mps': return 'Apple MPS'
+    return cpu_info()['model']
 
 # %% ../nbs/00_core.ipynb #2968c607
 KEY_PACKAGES = ('medstudy', 'torch', 'torchvision', 'fastai', 'fastcore', 'timm', 'transformers', 'numpy',
@@ -164,13 +188,15 @@ def now_iso() -> str: return datetime.datetime.now(datetime.timezone.utc).isofor
 
 def provenance(data_files=(), # Data files the run reads; each is recorded with its MD5
                device=None, # The device the run uses
+               **extra, # More facts of the run, stored as given (e.g. `precision`)
               ) -> dict:
     "Everything needed to say what produced a result: code version, packages, host, device, data MD5s, time."
+    device = torch.device(device) if device is not None else get_device()
     return {'git': git_state(), 'packages': package_versions(), 'python': sys.version.split()[0],
             'host': {'name': socket.gethostname(), 'platform': platform.platform(), 'cpus': os.cpu_count()},
-            'device': str(device) if device is not None else str(get_device()),
+            'device': str(device), 'device_name': device_name(device), 'cpu': cpu_info(),
             'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-            'data': {str(p): md5sum(p) for p in map(Path, data_files)},
+            'data': {str(p): md5sum(p) for p in map(Path, data_files)}, **extra,
             'start': now_iso(), 'end': None}
 
 # %% ../nbs/00_core.ipynb #d08cb9d0
@@ -180,10 +206,11 @@ class RunDir:
                  params=None, # The run's parameters (a dataclass or dict); written to `params.json`
                  data_files=(), # Data files the run reads, fingerprinted in `provenance.json`
                  device=None, # Device the run uses
+                 **extra, # More facts for `provenance.json` (e.g. `precision`)
                 ):
         self.path = Path(path); self.path.mkdir(parents=True, exist_ok=True)
         if params is not None: atomic_write_json(self.path/'params.json', params)
-        self.provenance = provenance(data_files, device)
+        self.provenance = provenance(data_files, device, **extra)
         atomic_write_json(self.path/'provenance.json', self.provenance)
 
     def __truediv__(self, name): return self.path/name

@@ -18,22 +18,24 @@ from fastai.callback.progress import CSVLogger, ProgressCallback
 from fastai.callback.tracker import SaveModelCallback
 from fastai.callback.schedule import ParamScheduler, SchedCos, SchedLin, SchedNo, combine_scheds, combined_cos
 from fastai.callback.fp16 import MixedPrecision
+from fastai.callback.channelslast import ChannelsLast
 from fastai.callback.training import GradientAccumulation, GradientClip
 from fastai.optimizer import OptimWrapper
 from fastai.metrics import AccumMetric, ActivationType
 from fastai.losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
-from .core import atomic_write, atomic_write_json, use_amp, now_iso, sha256_of
+from .core import atomic_write, atomic_write_json, now_iso, sha256_of, cpu_info
 
 # %% auto #0
-__all__ = ['IMAGE_ARCHS', 'MEDMNIST_TASK', 'RECIPES', 'CKPT_FORMAT', 'CKPT_VERSION', 'SmallCNN', 'EncoderClassifier',
-           'classifier_model', 'task_loss', 'auc', 'acc', 'scores', 'task_metrics', 'Recipe', 'get_recipe',
-           'step_sched', 'recipe_scheds', 'recipe_opt_func', 'CheckpointError', 'rng_states', 'set_rng_states',
-           'save_checkpoint', 'load_checkpoint', 'check_state_dict', 'NonFiniteLossError', 'NonFiniteGuard',
-           'BestModel', 'HistoryCSV', 'Checkpoint', 'unwrap', 'MedLearner', 'training_cbs', 'classifier_learner',
-           'embed', 'embedding_dls', 'frozen_embedding_learner', 'LabelPrompts', 'contrastive_learner',
-           'pretrain_learner', 'mae_learner', 'GlooDL', 'DDPTrainer', 'distributed']
+__all__ = ['IMAGE_ARCHS', 'MEDMNIST_TASK', 'RECIPES', 'CKPT_FORMAT', 'CKPT_VERSION', 'PRECISIONS', 'CPU_BF16_GAINS',
+           'CHANNELS_LAST', 'SmallCNN', 'EncoderClassifier', 'classifier_model', 'task_loss', 'auc', 'acc', 'scores',
+           'task_metrics', 'Recipe', 'get_recipe', 'step_sched', 'recipe_scheds', 'recipe_opt_func', 'CheckpointError',
+           'rng_states', 'set_rng_states', 'save_checkpoint', 'load_checkpoint', 'check_state_dict',
+           'NonFiniteLossError', 'NonFiniteGuard', 'BestModel', 'HistoryCSV', 'Checkpoint', 'unwrap', 'MedLearner',
+           'precision_policy', 'AutocastMixedPrecision', 'precision_cbs', 'training_cbs', 'classifier_learner', 'embed',
+           'embedding_dls', 'frozen_embedding_learner', 'LabelPrompts', 'contrastive_learner', 'pretrain_learner',
+           'mae_learner', 'GlooDL', 'DDPTrainer', 'distributed']
 
 # %% ../nbs/04_learner.ipynb #2bf78ec7
 class SmallCNN(nn.Module):
@@ -312,6 +314,15 @@ class _Restore(Callback):
 class MedLearner(Learner):
     "A fastai `Learner` whose epoch loop starts at `resume_epoch` (set by `resume`)."
     resume_epoch = 0
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.logger = self.log_epoch  # the progress bar replaces it while it is shown, and puts it back
+
+    def log_epoch(self, log:list):
+        "One readable line per epoch when no progress bar is shown (fastai's own logger prints a bare list)."
+        names, n = self.recorder.metric_names, getattr(self, 'n_epoch', 0)
+        vals = [f'{k} {v:.4f}' if isinstance(v, float) else f'{k} {v}' for k, v in zip(names[1:], log[1:])]
+        print(f'epoch {log[0] + 1}/{n}: ' + ', '.join(vals), flush=True)
     def _do_fit(self):
         for epoch in range(self.resume_epoch, self.n_epoch):
             self.epoch = epoch
@@ -354,8 +365,53 @@ class MedLearner(Learner):
         "Fit with a recipe's schedules; continues from `resume_epoch` after `resume`."
         self.fit(n_epoch, cbs=[ParamScheduler(recipe_scheds(recipe))] + list(cbs or []), reset_opt=False)
 
+# %% ../nbs/04_learner.ipynb #5893094b
+PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
+# Encoder families (name prefixes) whose training step is faster in bf16 autocast than in fp32 on a CPU with native
+# bf16, as measured by benchmarks/train_throughput.py; prefixes not listed stay fp32 under 'auto'.
+CPU_BF16_GAINS = ('resnet', 'smallcnn')
+CHANNELS_LAST = ('resnet', 'smallcnn', 'efficientnet', 'tf_efficientnet', 'convnext') # Convolutional families
+
+def precision_policy(precision:str='auto', # One of `PRECISIONS`
+                     device=None, # The training device (default: the CPU)
+                     arch:str='resnet18', # The image encoder's name
+                    ) -> dict:
+    "What a run does for `precision` on `device`: `{'dtype', 'channels_last', 'reason'}`."
+    if precision not in PRECISIONS: raise ValueError(f'precision={precision!r}: expected one of {list(PRECISIONS)}.')
+    dev = torch.device(device if device is not None else 'cpu')
+    cl = arch.startswith(CHANNELS_LAST) and precision != 'fp32' and dev.type in ('cpu', 'cuda')
+    if dev.type == 'cuda':
+        bf16 = torch.cuda.is_bf16_supported()
+        if precision == 'auto': return {'dtype': 'bf16' if bf16 else 'fp16', 'channels_last': cl, 'reason': 'CUDA autocast'}
+        if precision == 'bf16' and not bf16: raise ValueError(f'precision=bf16: {torch.cuda.get_device_name(dev)} has no bfloat16; use fp16 or auto.')
+        return {'dtype': precision, 'channels_last': cl, 'reason': 'asked for'}
+    if precision == 'fp16': raise ValueError(f"precision='fp16' needs CUDA (this run is on {dev.type}); use 'bf16' or 'auto'.")
+    if dev.type != 'cpu':
+        if precision == 'bf16': raise ValueError(f"precision='bf16' is supported on CUDA and CPUs; this run is on {dev.type}. Use 'auto' or 'fp32'.")
+        return {'dtype': 'fp32', 'channels_last': False, 'reason': f'{dev.type}: float32'}
+    if precision != 'auto': return {'dtype': precision, 'channels_last': cl, 'reason': 'asked for'}
+    if not cpu_info()['bf16']: return {'dtype': 'fp32', 'channels_last': cl, 'reason': 'this CPU has no native bfloat16'}
+    if not arch.startswith(CPU_BF16_GAINS): return {'dtype': 'fp32', 'channels_last': cl, 'reason': f'{arch}: not faster in bf16 on a CPU (CPU_BF16_GAINS)'}
+    return {'dtype': 'bf16', 'channels_last': cl, 'reason': 'CPU with native bfloat16'}
+
+# %% ../nbs/04_learner.ipynb #b0a88e68
+class AutocastMixedPrecision(MixedPrecision):
+    "fastai's `MixedPrecision`, autocasting on the model's own device type (bf16 on a CPU); a gradient scaler for fp16 only."
+    def before_fit(self):
+        dev = next(self.learn.model.parameters()).device.type
+        dtype = torch.bfloat16 if self.amp_mode.value == 'bf16' else torch.float16
+        self.kwargs['enabled'] = dtype == torch.float16
+        self.autocast = torch.autocast(dev, dtype=dtype)
+        self.learn.scaler, self.scales = torch.amp.GradScaler(dev, **self.kwargs), []
+
+def precision_cbs(policy:dict) -> list:
+    "The callbacks of a `precision_policy` result."
+    cbs = [ChannelsLast()] if policy.get('channels_last') else []
+    if policy['dtype'] != 'fp32': cbs.append(AutocastMixedPrecision(amp_mode=policy['dtype']))
+    return cbs
+
 # %% ../nbs/04_learner.ipynb #20bc429a
-def training_cbs(device=None, # Training device: mixed precision on CUDA only
+def training_cbs(device=None, # Training device (for the precision policy)
                  monitor:str|None='auc', # Metric that picks the best model ('auc', 'valid_loss', ...); None: no best model
                  grad_accum:int=1, # Accumulate gradients over this many batches (fastai counts samples: n_acc=bs*k)
                  bs:int=128, # Batch size, for `grad_accum`
@@ -363,11 +419,12 @@ def training_cbs(device=None, # Training device: mixed precision on CUDA only
                  checkpoint:bool=True, # Write `last.pth` every epoch
                  history:bool=True, # Write `history.csv`
                  fingerprint:str|None=None, # Stored in checkpoints and checked on resume
-                 amp:bool|None=None, # Force mixed precision on/off (default: on CUDA)
+                 precision:str|dict='auto', # One of `PRECISIONS`, or a `precision_policy` result
+                 arch:str='', # The image encoder's name, for the policy
                 ) -> list:
     "The callbacks of a training run, fastai's where fastai has them."
-    cbs = [NonFiniteGuard()]
-    if (use_amp(device) if amp is None and device is not None else bool(amp)): cbs.append(MixedPrecision())
+    policy = precision if isinstance(precision, dict) else precision_policy(precision, device, arch)
+    cbs = [NonFiniteGuard()] + precision_cbs(policy)
     if grad_accum > 1: cbs.append(GradientAccumulation(n_acc=bs * grad_accum))
     if clip: cbs.append(GradientClip(max_norm=clip))
     if monitor: cbs.append(BestModel(monitor=monitor))
@@ -388,8 +445,8 @@ def classifier_learner(dls:DataLoaders, # From `medmnist_dls` / `split_dls`
                       ) -> MedLearner:
     "A `MedLearner` for image classification with MedMNIST metrics and the training callbacks."
     r = get_recipe(recipe); Path(path).mkdir(parents=True, exist_ok=True)
+    kwargs.setdefault('device', dls.device); kwargs.setdefault('bs', dls.train.bs); kwargs.setdefault('arch', arch if model is None else '')
     model = model if model is not None else classifier_model(arch, n_out, in_chans, pretrained, small_input)
-    kwargs.setdefault('device', dls.device); kwargs.setdefault('bs', dls.train.bs)
     learn = MedLearner(dls, model, loss_func=task_loss(kind), opt_func=recipe_opt_func(r), lr=r.lr,
                        metrics=task_metrics(kind), path=path, model_dir='checkpoints',
                        cbs=training_cbs(**kwargs) + list(cbs or []))

@@ -13,6 +13,7 @@ from .core import seed_everything, get_device, RunDir, atomic_write, atomic_writ
 from .data import (check_flag, task_info, load_medmnist, concat_medmnist, label_fraction, split_dls,
                            write_split_manifest, class_prompts)
 from .learner import (classifier_learner, contrastive_learner, pretrain_learner, get_recipe, RECIPES, IMAGE_ARCHS, distributed, unwrap,
+                              PRECISIONS, precision_policy,
                               load_checkpoint, CheckpointError, MedLearner)
 
 # %% auto #0
@@ -63,6 +64,7 @@ class TrainConfig:
     clip:float = 0. # Clip the gradient norm (0: off)
     threads:int = 0 # torch CPU threads (0: leave as is)
     progress:bool = True # Show fastprogress bars
+    precision:str = 'auto' # 'auto' (fastest accurate choice for this device and encoder), 'fp32', 'bf16', 'fp16'
 
     @property
     def flags(self) -> list: return [check_flag(f) for f in str(self.dataset).split(',') if f.strip()]
@@ -113,6 +115,7 @@ class TrainConfig:
         if not 0 < self.label_fraction <= 1: bad('label_fraction', 'must be in (0, 1]; use 0.01 for 1%.')
         if self.monitor not in ('auc', 'acc', 'valid_loss'): bad('monitor', "expected 'auc', 'acc' or 'valid_loss'.")
         if self.grad_accum < 1: bad('grad_accum', 'must be at least 1.')
+        if self.precision not in PRECISIONS: bad('precision', f'expected one of {list(PRECISIONS)}.')
         if self.clip < 0: bad('clip', 'must be >= 0.')
         try: get_device(self.device)
         except (RuntimeError, TypeError, ValueError) as e: bad('device', str(e))
@@ -126,6 +129,7 @@ class TrainConfig:
     def fingerprint(self) -> str:
         "SHA-256 of the settings that define what is trained (not where or on what device)."
         d = {k: v for k, v in asdict(self).items() if k not in _NOT_IN_FINGERPRINT}
+        if d['precision'] == 'fp32': del d['precision']  # runs from before the precision policy were fp32: same fingerprint
         return sha256_of(json.dumps(d, sort_keys=True))
 
 # %% ../nbs/04b_train_api.ipynb #dae3163d
@@ -234,7 +238,7 @@ def evaluate(learn:MedLearner, dl) -> dict:
 
 def plot_history(learn:MedLearner, path:Path, title:str='') -> Path:
     "Train and validation loss per epoch, saved as a PNG (atomically)."
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt, io
+    import matplotlib.pyplot as plt, io  # no backend switch: a notebook that trains keeps showing its figures inline
     h = Path(learn.path)/'history.csv'  # the run's own log (the recorder's values change when a run without metrics validates)
     if h.exists():
         import pandas as pd; d = pd.read_csv(h); v = d[['train_loss', 'valid_loss']].to_numpy(float)
@@ -262,6 +266,8 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
                               f'or choose another out_dir; nothing was overwritten.')
     if cfg.resume: load_checkpoint(last)  # a missing or corrupt checkpoint fails here, before anything is written
     device = get_device(cfg.device)
+    try: policy = precision_policy(cfg.precision, device, cfg.image_encoder)
+    except ValueError as e: raise ValueError(f'Parameter precision={cfg.precision!r}: {e}') from None
     seed_everything(cfg.seed)
     if contrastive or pretrain:
         model, loss = objective_model(cfg)
@@ -269,12 +275,12 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
         dls, kind, n_out, ch, paths = run_data(cfg, device, mean=dk['mean'], std=dk['std'])
     else: dls, kind, n_out, ch, paths = run_data(cfg, device)
     if main:
-        rd = RunDir(out, params=cfg, data_files=paths, device=device)
+        rd = RunDir(out, params=cfg, data_files=paths, device=device, precision=policy)
         write_split_manifest(out/'train_split.json', flag=cfg.dataset, split='train', fraction=cfg.label_fraction,
                              seed=cfg.seed, indices=dls.train_idx)
     r = get_recipe(cfg.recipe, lr=cfg.lr, wd=cfg.wd)
     kw = dict(recipe=r, path=out, cbs=cbs, device=device, monitor=cfg.monitor if main else None, grad_accum=cfg.grad_accum,
-              bs=cfg.bs, clip=cfg.clip or None, checkpoint=main, history=main, fingerprint=cfg.fingerprint())
+              bs=cfg.bs, clip=cfg.clip or None, checkpoint=main, history=main, fingerprint=cfg.fingerprint(), precision=policy)
     if contrastive:
         prompts = class_prompts(cfg.flags[0])  # padded to the longest prompt: the text encoder's cost grows with the length
         n_tok = max(len(model.text_encoder.tokenizer(t)['input_ids']) for p in prompts for t in p)

@@ -3,7 +3,7 @@ import os, sys, json, signal, shutil, subprocess, textwrap
 from pathlib import Path
 import pytest
 from medstudy.train import TrainConfig, train, train_cli
-from medstudy.learner import CheckpointError, load_checkpoint
+from medstudy.learner import CheckpointError, load_checkpoint, precision_policy
 from medstudy.core import md5sum
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +26,17 @@ def test_same_seed_same_metrics(reference, tmp_path):
     assert _history(tmp_path/'again') == _history(out)
     assert sorted(p.name for p in out.iterdir()) == ['checkpoints', 'history.csv', 'loss_curve.png', 'metrics.json',
                                                      'params.json', 'provenance.json', 'train_split.json']
+
+def test_precision_fp32_and_auto(reference, tmp_path):
+    "The reference trains under the default precision='auto' (bf16 autocast where the CPU has native bf16, as the test above"
+    " shows, deterministically); an fp32 run of the same seed trains too, records its precision, and lands close."
+    out, ref = reference
+    r32 = train(_cfg(tmp_path/'fp32', precision='fp32'))
+    prec = lambda run: json.loads((Path(run)/'provenance.json').read_text())['precision']
+    assert prec(out) == precision_policy('auto', 'cpu', 'smallcnn')
+    assert prec(tmp_path/'fp32') == {'dtype': 'fp32', 'channels_last': False, 'reason': 'asked for'}
+    assert abs(r32['best']['val']['loss'] - ref['best']['val']['loss']) < 0.1
+    assert 0 <= r32['best']['test']['auc'] <= 1
 
 KILLER = '''
 import os, signal, sys
