@@ -3,11 +3,6 @@ from pathlib import Path
 import json, re
 root = Path(__file__).parent.parent
 
-def test_index_matches_readme():
-    nb = json.loads((root/'nbs'/'index.ipynb').read_text())
-    assert ''.join(nb['cells'][0]['source']).strip() == (root/'README.md').read_text().strip(), \
-        'nbs/index.ipynb and README.md differ: regenerate index.ipynb from README.md'
-
 def test_readme_has_the_two_commands():
     blocks = re.findall(r'```sh\n(.*?)\n```', (root/'README.md').read_text(), re.S)
     assert len(blocks) == 2
