@@ -4,13 +4,14 @@
 
 # %% ../nbs/09_ledger.ipynb #d2417b76
 from __future__ import annotations
-import json, shutil
+import json, shutil, os
 from pathlib import Path
 import numpy as np, pandas as pd, yaml
 from .core import repo_root, atomic_write, atomic_write_json
 
 # %% auto #0
-__all__ = ['KEEP_SUFFIXES', 'load_paper_numbers', 'get_key', 'ours_values', 'ledger_table', 'collect_results']
+__all__ = ['KEEP_SUFFIXES', 'load_paper_numbers', 'get_key', 'ours_values', 'paper_decimals', 'provenance_of', 'ledger_table',
+           'ledger_markdown', 'headline_markdown', 'collect_results']
 
 # %% ../nbs/09_ledger.ipynb #72ba4c8d
 def load_paper_numbers(path:str|Path|None=None) -> list[dict]:
@@ -42,28 +43,90 @@ def ours_values(entry:dict, results:str|Path) -> dict:
     return out
 
 # %% ../nbs/09_ledger.ipynb #c3dd0a9c
-def _fmt(vals:list) -> str:
+def paper_decimals(entry:dict) -> int:
+    "Decimals to print an entry's numbers with: the most the paper used for any of its metrics (3 if none)."
+    ds = [len(repr(float(v)).split('.')[1].rstrip('0')) for v in (entry.get('metrics') or {}).values() if isinstance(v, (int, float))]
+    return max(ds) if ds else 3
+
+def _fmt(vals:list, d:int=3) -> str:
     if not vals: return 'missing'
-    if len(vals) == 1: return f'{vals[0]:.3f} (n=1)'
-    return f'{np.mean(vals):.3f} ± {np.std(vals, ddof=1):.3f} (n={len(vals)})'
+    if len(vals) == 1: return f'{vals[0]:.{d}f} (n=1)'
+    return f'{np.mean(vals):.{d}f} ± {np.std(vals, ddof=1):.{d}f} (n={len(vals)})'
+
+def provenance_of(f:str|Path, # A backing file under `results`
+                  results:str|Path, # The results folder
+                 ) -> dict:
+    "The commit (and whether the tree was dirty) a backing file was made at, and its run's folder under `results`."
+    f, results = Path(f), Path(results)
+    d = json.loads(f.read_text()) if f.suffix == '.json' else {}
+    git = (d.get('provenance') or {}).get('git') if isinstance(d, dict) else None
+    folder = f.parent
+    while git is None and folder != results and results in folder.parents:
+        for name in ('provenance.json', 'study.json'):  # a run's own record, else the study step that made it
+            if git is None and (folder/name).exists(): git = json.loads((folder/name).read_text()).get('git')
+        folder = folder.parent
+    return {'commit': (git or {}).get('commit'), 'dirty': bool((git or {}).get('dirty')),
+            'run_dir': str(f.parent.relative_to(results))}
+
+def _dirs(ds:list) -> str:
+    "Run folders, seeds of one experiment written once: `a/seed0`, `a/seed1` -> `a/seed{0,1}`."
+    ds = list(dict.fromkeys(ds))
+    if len(ds) < 2: return ', '.join(ds)
+    head = [d.rsplit('/', 1) for d in ds]
+    if len({h[0] for h in head}) == 1 and all(len(h) == 2 for h in head):
+        tails = [h[1] for h in head]; pre = os.path.commonprefix(tails)
+        return f"{head[0][0]}/{pre}{{{','.join(t[len(pre):] for t in tails)}}}"
+    return ', '.join(ds)
 
 def ledger_table(entries:list|None=None, # Paper entries (default: `load_paper_numbers()`)
                  results:str|Path|None=None, # The results folder (default: the checkout's `results/`)
                 ) -> pd.DataFrame:
-    "One row per (entry, metric): the paper's number, ours (mean ± sd over the files found), and what differs."
+    "One row per (entry, metric): the paper's number and ours at the same decimals, provenance, and what differs."
     entries = load_paper_numbers() if entries is None else entries
     results = Path(results) if results else repo_root()/'results'
     rows = []
     for e in entries:
-        ours = ours_values(e, results)
+        ours, d = ours_values(e, results), paper_decimals(e)
         metrics = list(e['metrics']) or list(ours) or ['—']
         for m in metrics:
             vals, files = ours.get(m, ([], []))
             paper = e['metrics'].get(m)
-            rows.append({'experiment': e['id'], 'metric': m, "paper's number": 'not reported' if paper is None else paper,
-                         'ours': _fmt(vals), 'ours_mean': float(np.mean(vals)) if vals else np.nan, 'n_runs': len(vals),
-                         'paper source': e['source'], 'what differs': e['differs'], 'backing files': ', '.join(files)})
+            prov = [provenance_of(results/f, results) for f in files]
+            commits = list(dict.fromkeys((p['commit'] or '?')[:7] + ('*' if p['dirty'] else '') for p in prov))
+            rows.append({'experiment': e['id'], 'title': e.get('title', e['id']), 'metric': m,
+                         "paper's number": 'not reported' if paper is None else f'{paper:.{d}f}',
+                         'ours': _fmt(vals, d), 'ours_mean': float(np.mean(vals)) if vals else np.nan, 'n_runs': len(vals),
+                         'commit': ', '.join(commits), 'run directory': _dirs([p['run_dir'] for p in prov]),
+                         'paper source': e['source'], 'setting': e.get('setting', ''), 'what differs': e['differs'],
+                         'backing files': ', '.join(files)})
     return pd.DataFrame(rows)
+
+# %% ../nbs/09_ledger.ipynb #2d8b21b0
+def _md_table(df:pd.DataFrame) -> str:
+    cell = lambda v: str(v).replace('|', '\\|').replace('\n', ' ')
+    return '\n'.join(['| ' + ' | '.join(df.columns) + ' |', '|' + '---|' * len(df.columns)] +
+                     ['| ' + ' | '.join(cell(v) for v in r) + ' |' for r in df.itertuples(index=False)])
+
+def ledger_markdown(t:pd.DataFrame|None=None, # A `ledger_table` (default: the checkout's)
+                    level:int=3, # Heading level of each experiment
+                   ) -> str:
+    "The ledger as Markdown: per experiment, its source, setting and what differs once, then its metrics."
+    t = ledger_table() if t is None else t
+    out = []
+    for exp, g in t.groupby('experiment', sort=False):
+        r = g.iloc[0]
+        out.append(f"{'#' * level} {r['title']}\n\n**Source:** {r['paper source']}. **Setting:** {r['setting']}.\n\n"
+                   f"**What differs:** {r['what differs']}\n")
+        cols = {'metric': 'metric', "paper's number": "paper's number", 'ours': 'ours', 'commit': 'commit', 'run directory': 'run directory (under `results/`)'}
+        g = g.assign(**{'run directory': g['run directory'].map(lambda v: f'`{v}`' if v else '')})
+        out.append(_md_table(g[list(cols)].rename(columns=cols)) + '\n')
+    return '\n'.join(out)
+
+def headline_markdown(t:pd.DataFrame|None=None) -> str:
+    "The home page's table: every metric a paper reports, the paper's number beside ours."
+    t = ledger_table() if t is None else t
+    t = t[t["paper's number"] != 'not reported']
+    return _md_table(t[['title', 'metric', "paper's number", 'ours']].rename(columns={'title': 'experiment'}))
 
 # %% ../nbs/09_ledger.ipynb #6d052e68
 KEEP_SUFFIXES = ('.json', '.csv', '.png', '.svg')
