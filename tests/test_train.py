@@ -69,10 +69,34 @@ def test_bad_checkpoints_fail_clearly_and_stay(reference, tmp_path):
     last = run/'checkpoints/last.pth'
     with pytest.raises(CheckpointError, match='other settings'): train(_cfg(run, resume=True, lr=0.1))
     with pytest.raises(CheckpointError, match='3-epoch run'): train(_cfg(run, resume=True, epochs=5))
-    last.write_bytes(last.read_bytes()[:5000]); before = md5sum(last)
+    prev = run/'checkpoints/last.prev.pth'
+    last.write_bytes(last.read_bytes()[:5000]); prev.write_bytes(prev.read_bytes()[:5000]); before = _hashes(run)
     with pytest.raises(CheckpointError, match='corrupt or truncated'): train(_cfg(run, resume=True))
-    assert md5sum(last) == before
+    assert _hashes(run) == before  # refused before anything was written
     with pytest.raises(CheckpointError, match='No checkpoint'): train(_cfg(tmp_path/'empty', resume=True))
+    assert not (tmp_path/'empty').exists()
+
+def _hashes(run): return {str(p.relative_to(run)): md5sum(p) for p in sorted(Path(run).rglob('*')) if p.is_file()}
+
+def test_refusals_write_nothing(reference, tmp_path):
+    "A refused resume (other seed, other epochs) leaves every file of the run as it was; a finished run resumed is a no-op."
+    out, ref = reference
+    run = tmp_path/'copy'; shutil.copytree(out, run)
+    (run/'metrics.json').unlink()  # as if killed before the end
+    before = _hashes(run)
+    for kw, msg in [(dict(seed=1), 'other settings'), (dict(epochs=5), '3-epoch run')]:
+        with pytest.raises(CheckpointError, match=msg): train(_cfg(run, resume=True, **kw))
+        assert _hashes(run) == before
+    done = tmp_path/'done'; shutil.copytree(out, done); before = _hashes(done)
+    assert train(_cfg(done, resume=True)) == json.loads((out/'metrics.json').read_text())
+    assert _hashes(done) == before
+
+def test_resume_from_previous_checkpoint_when_last_is_unreadable(reference, tmp_path):
+    out, ref = reference
+    run = tmp_path/'copy'; shutil.copytree(out, run); (run/'metrics.json').unlink()
+    (run/'checkpoints/last.pth').write_bytes(b'cut short')
+    with pytest.warns(UserWarning, match='Resuming from the previous checkpoint'): res = train(_cfg(run, resume=True))
+    assert res['resumed_from_epoch'] == 2 and _scores(res) == _scores(ref)
 
 def test_papermill_notebook(tmp_path):
     pm = pytest.importorskip('papermill')
@@ -94,3 +118,8 @@ def test_cli(tmp_path, capsys):
     assert train_cli(argv) == 0
     assert json.loads((tmp_path/'cli/metrics.json').read_text())['epochs'] == 1
     assert train_cli(argv) == 2 and 'already holds a run' in capsys.readouterr().err
+    for bad, msg in [(['--threads', '-1'], 'threads'), (['--seed', '-1'], 'seed'), (['--dataset', 'breastmnist,breastmnist'], 'more than once')]:
+        assert train_cli(argv[:-1] + [str(tmp_path/'bad')] + bad) == 2
+        err = capsys.readouterr().err
+        assert msg in err and len(err.strip().splitlines()) == 1 and 'Traceback' not in err, err
+        assert not (tmp_path/'bad').exists()
