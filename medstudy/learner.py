@@ -422,7 +422,8 @@ def precision_policy(precision:str='auto', # One of `PRECISIONS`
 
 # %% ../nbs/04_learner.ipynb #b0a88e68
 class AutocastMixedPrecision(MixedPrecision):
-    "fastai's `MixedPrecision`, autocasting on the model's own device type (bf16 on a CPU); a gradient scaler for fp16 only."
+    "fastai's `MixedPrecision`, autocasting the forward pass on the model's own device type (bf16 on a CPU); a gradient scaler for fp16 only."
+    _active = False
     def before_fit(self):
         dev = next(self.learn.model.parameters()).device.type
         dtype = torch.bfloat16 if self.amp_mode.value == 'bf16' else torch.float16
@@ -430,8 +431,20 @@ class AutocastMixedPrecision(MixedPrecision):
         self.autocast = torch.autocast(dev, dtype=dtype)
         self.learn.scaler, self.scales = torch.amp.GradScaler(dev, **self.kwargs), []
 
-    def after_pred(self):  # fastai's `to_float` fails on the `None` entries of a model's output dict
+    def before_batch(self):
+        self._exit(); self.autocast.__enter__(); self._active = True
+
+    def after_pred(self):
+        # The loss is computed in float32 on float32 predictions, outside autocast: so no exception raised after the
+        # forward pass (a non-finite loss, a cancelled batch) can leave autocast switched on for the code that follows.
+        self._exit()
         self.learn.pred = apply(lambda x: x.float() if isinstance(x, torch.Tensor) and x.is_floating_point() else x, self.pred)
+
+    def after_loss(self): pass
+    def _exit(self):
+        if self._active: self.autocast.__exit__(None, None, None); self._active = False
+    def after_cancel_batch(self): self._exit()
+    def after_fit(self): self._exit(); super().after_fit()
 
 def precision_cbs(policy:dict) -> list:
     "The callbacks of a `precision_policy` result."
