@@ -6,7 +6,7 @@
 from __future__ import annotations
 import sys, argparse, importlib
 from pathlib import Path
-from .core import data_search_path, find_data, md5sum
+from .core import data_search_path, find_data, md5sum, pin_data_path
 
 # %% auto #0
 __all__ = ['IU_FILES', 'data_status', 'format_data_status', 'build_parser', 'main']
@@ -70,12 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv:list|None=None) -> int:
     "Entry point of the `medstudy` console script."
     argv = sys.argv[1:] if argv is None else list(argv)
+    pin_data_path()  # a relative MEDSTUDY_DATA means the folder the user started in, also for notebooks run from nbs/
     if argv and argv[0] == 'train': return _delegate('medstudy.train', 'train_cli', argv[1:])
     if argv and argv[0] == 'study': return _delegate('medstudy.study', 'study_cli', argv[1:])
     if argv and argv[0] == 'site': return _delegate('medstudy.site', 'site_cli', argv[1:])
     p = build_parser()
     a = p.parse_args(argv)
     if a.command == 'data' and a.data_command == 'list':
-        print(format_data_status(data_status(check=not a.no_check, size=a.size))); return 0
+        rows = data_status(check=not a.no_check, size=a.size)
+        print(format_data_status(rows))
+        if bad := [r['file'] for r in rows if r['checksum'] == 'MD5 MISMATCH']:
+            print(f'medstudy data list: {len(bad)} file(s) do not match their published MD5 ({", ".join(bad)}): '
+                  'replace them with the original release (`data/README.md` says where from).', file=sys.stderr)
+            return 1
+        return 0
     (p if a.command is None else p._subparsers._group_actions[0].choices[a.command]).print_help()
     return 0 if a.command is None else 2

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field, asdict, is_dataclass
 import numpy as np, torch
 
 # %% auto #0
-__all__ = ['CPU_FLAGS', 'KEY_PACKAGES', 'repo_root', 'cache_dir', 'data_search_path', 'find_data', 'runs_root', 'md5sum',
-           'sha256_of', 'atomic_write', 'atomic_write_json', 'seed_everything', 'worker_seed', 'get_device', 'cpu_info',
-           'device_name', 'package_versions', 'git_state', 'now_iso', 'provenance', 'RunDir']
+__all__ = ['CPU_FLAGS', 'KEY_PACKAGES', 'repo_root', 'cache_dir', 'pin_data_path', 'data_search_path', 'find_data', 'runs_root',
+           'md5sum', 'sha256_of', 'atomic_write', 'atomic_write_json', 'seed_everything', 'worker_seed', 'get_device',
+           'cpu_info', 'device_name', 'package_versions', 'git_state', 'now_iso', 'provenance', 'RunDir']
 
 # %% ../nbs/00_core.ipynb #54fa2bbe
 def repo_root() -> Path|None:
@@ -28,6 +28,15 @@ def cache_dir(create:bool=False, # Make the folder if it does not exist
     p = Path(env) if env else Path(os.environ.get('XDG_CACHE_HOME', Path.home()/'.cache'))/'medstudy'
     if create: p.mkdir(parents=True, exist_ok=True)
     return p
+
+def pin_data_path(start:str|Path|None=None, # Folder relative entries are read from (default: the current one)
+                 ) -> str:
+    "Make `MEDSTUDY_DATA`'s entries absolute, once, so processes started elsewhere (notebooks run from `nbs/`) see the same folders."
+    env = os.environ.get('MEDSTUDY_DATA', '')
+    if env.strip():
+        start = Path(start or os.getcwd())
+        os.environ['MEDSTUDY_DATA'] = os.pathsep.join(str((start/Path(o).expanduser()).resolve()) for o in env.split(os.pathsep) if o.strip())
+    return os.environ.get('MEDSTUDY_DATA', '')
 
 def data_search_path() -> list[Path]:
     "Folders searched for data, in order: `MEDSTUDY_DATA` entries, the checkout's `data/`, then `cache_dir()`."

@@ -4,15 +4,16 @@
 
 # %% ../nbs/07_study.ipynb #583be635
 from __future__ import annotations
-import sys, json, time, argparse, traceback, copy, shutil
+import sys, os, json, time, argparse, traceback, copy, shutil, string
 from pathlib import Path
 from dataclasses import dataclass, field
 import yaml
-from .core import repo_root, find_data, md5sum, sha256_of, atomic_write_json, now_iso, git_state
+from .core import repo_root, find_data, md5sum, sha256_of, atomic_write_json, now_iso, git_state, pin_data_path
 
 # %% auto #0
-__all__ = ['PROFILES', 'Step', 'Experiment', 'load_manifest', 'resolve_steps', 'is_skipped', 'code_hash', 'data_md5s',
-           'fingerprint', 'ExperimentResult', 'run_experiment', 'run_study', 'default_manifest', 'study_cli']
+__all__ = ['PROFILES', 'PLACEHOLDERS', 'Step', 'Experiment', 'load_manifest', 'resolve_steps', 'is_skipped', 'code_hash',
+           'data_md5s', 'fingerprint', 'ExperimentResult', 'run_experiment', 'run_study', 'default_manifest',
+           'study_cli']
 
 # %% ../nbs/07_study.ipynb #7cdc73ce
 PROFILES = ('smoke', 'cpu', 'gpu')
@@ -34,6 +35,15 @@ class Experiment:
     data:list = field(default_factory=list) # Data files to fingerprint
     profiles:dict = field(default_factory=dict) # profile -> 'skip' to leave the experiment out
 
+PLACEHOLDERS = ('run_dir', 'profile', 'root') # What `{...}` in a step's parameters may name
+
+def _placeholders(v) -> set:
+    "Every `{name}` in the strings of `v` (nested lists and dicts)."
+    if isinstance(v, str): return {f for _, f, _, _ in string.Formatter().parse(v) if f}
+    if isinstance(v, (list, tuple)): return set().union(set(), *map(_placeholders, v))
+    if isinstance(v, dict): return set().union(set(), *map(_placeholders, v.values()))
+    return set()
+
 def load_manifest(path:str|Path, # The study manifest (YAML)
                   root:str|Path|None=None, # Checkout the notebook paths are relative to (default: the manifest's parent's parent)
                  ) -> list[Experiment]:
@@ -53,6 +63,9 @@ def load_manifest(path:str|Path, # The study manifest (YAML)
         for s in e.get('steps') or []:
             if extra := set(s) - {'notebook', 'params', 'profiles'}: raise ValueError(f'{where}: unknown step keys {sorted(extra)}.')
             if not (root/s['notebook']).exists(): raise FileNotFoundError(f'{where}: notebook {s["notebook"]} not found under {root}.')
+            if bad := _placeholders([s.get('params'), s.get('profiles')]) - set(PLACEHOLDERS):
+                raise ValueError(f'{where}: step {s["notebook"]} uses unknown placeholder(s) {sorted(bad)}; the placeholders are '
+                                 + ', '.join('{' + o + '}' for o in PLACEHOLDERS) + '.')
             steps.append(Step(s['notebook'], dict(s.get('params') or {}), dict(s.get('profiles') or {})))
         if not steps: raise ValueError(f'{where}: has no steps.')
         for p in list(e.get('profiles') or {}) + [p for s in steps for p in s.profiles]:
@@ -173,6 +186,7 @@ def run_study(manifest:str|Path, # The study manifest
               log=print) -> list[ExperimentResult]:
     "Run every experiment of the manifest in `profile`; failures are collected, never stop the others."
     manifest = Path(manifest); root = manifest.resolve().parent.parent
+    pin_data_path()  # the notebooks run from nbs/: a relative MEDSTUDY_DATA must keep meaning the folder we started in
     exps = load_manifest(manifest, root)
     if only:
         if unknown := set(only) - {e.name for e in exps}: raise ValueError(f'unknown experiments {sorted(unknown)}; the manifest has {[e.name for e in exps]}.')
@@ -199,17 +213,22 @@ def study_cli(argv:list|None=None) -> int:
     r.add_argument('--out', default='runs/study', help='root of the run directories (default runs/study)')
     r.add_argument('--force', action='store_true', help='rerun experiments even when their fingerprint is unchanged')
     r.add_argument('--only', nargs='+', metavar='NAME', help='run only these experiments')
-    r.add_argument('--manifest', default=None, help='study manifest (default: study/manifest.yaml in the checkout)')
+    r.add_argument('--manifest', default=None, help='study manifest (default: study/manifest.yaml in the checkout); its notebook paths '
+                   'are relative to the folder above the manifest\'s folder (the checkout, for study/manifest.yaml)')
     r.add_argument('--kernel', default='python3', help='Jupyter kernel for papermill (default python3)')
     l = sub.add_parser('list', help='list the experiments of the manifest')
     l.add_argument('--manifest', default=None)
     a = p.parse_args(argv)
-    manifest = Path(a.manifest) if a.manifest else default_manifest()
-    if a.action == 'list':
-        for e in load_manifest(manifest): print(f'{e.name:<28} {e.source:<4} {e.title}')
-        return 0
-    t0 = time.time()
-    res = run_study(manifest, a.profile, a.out, a.force, a.only, a.kernel)
+    try:
+        manifest = Path(a.manifest) if a.manifest else default_manifest()
+        if a.action == 'list':
+            for e in load_manifest(manifest): print(f'{e.name:<28} {e.source:<4} {e.title}')
+            return 0
+        t0 = time.time()
+        res = run_study(manifest, a.profile, a.out, a.force, a.only, a.kernel)
+    except (ValueError, OSError, yaml.YAMLError) as e:  # manifest and name errors: one line, the traceback only when asked for
+        if os.environ.get('MEDSTUDY_DEBUG', '') not in ('', '0'): raise
+        print(f'medstudy study: error: {" ".join(str(e).split())}', file=sys.stderr); return 2
     print(f'\nStudy ({a.profile}) finished in {time.time()-t0:.0f} s:')
     for x in res: print(f'  {x.status:<9} {x.name:<28} {x.seconds:7.0f} s  {x.error}')
     failed = [x for x in res if x.status == 'failed']

@@ -251,7 +251,8 @@ def plot_history(learn:MedLearner, path:Path, title:str='') -> Path:
     else: v = np.array([r[:2] for r in learn.recorder.values], dtype=float)
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ep = np.arange(1, len(v) + 1)
-    ax.plot(ep, v[:, 0], label='train (smoothed)'); ax.plot(ep, v[:, 1], label='valid')
+    mk = dict(marker='o', markersize=4) if len(v) < 30 else {}  # one epoch is one point: a line alone would draw nothing
+    ax.plot(ep, v[:, 0], label='train (smoothed)', **mk); ax.plot(ep, v[:, 1], label='valid', **mk)
     ax.set_xlabel('epoch'); ax.set_ylabel('loss'); ax.set_title(title, fontsize=9); ax.legend(); fig.tight_layout()
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=110); plt.close(fig)
     return atomic_write(path, buf.getvalue())

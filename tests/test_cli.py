@@ -3,10 +3,10 @@ import os, subprocess, sys, shutil
 from pathlib import Path
 import pytest
 
-def run(*args, env=None):
+def run(*args, env=None, cwd=None):
     exe = shutil.which('medstudy')
     assert exe, 'the medstudy console script is not installed (pip install -e ".[dev]")'
-    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})}, cwd=cwd)
 
 def test_help_lists_commands():
     r = run('--help')
@@ -18,12 +18,14 @@ def test_data_list_shows_state(tmp_path):
     good = Path(__file__).parent.parent/'data'/'medmnist'/'breastmnist.npz'
     b = bytearray(good.read_bytes()); b[-100] ^= 1; (bad/'breastmnist.npz').write_bytes(bytes(b))
     r = run('data', 'list', env={'MEDSTUDY_DATA': str(tmp_path), 'MEDSTUDY_CACHE': str(tmp_path/'cache')})
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 1 and 'do not match their published MD5 (medmnist/breastmnist.npz)' in r.stderr, r.stderr  # a mismatch fails
     lines = {l.split()[0]: l for l in r.stdout.splitlines() if l and not l.startswith(' ')}
     assert 'ok' in lines['pneumoniamnist']
     assert 'MD5 MISMATCH' in lines['breastmnist'] and str(tmp_path) in lines['breastmnist']
     assert 'missing' in lines['dermamnist']
     assert str(tmp_path) in r.stdout.splitlines()[1]  # MEDSTUDY_DATA is searched first
+    rel = run('data', 'list', '--no-check', env={'MEDSTUDY_DATA': tmp_path.name, 'MEDSTUDY_CACHE': str(tmp_path/'cache')}, cwd=tmp_path.parent)
+    assert str(tmp_path) in rel.stdout.splitlines()[1], rel.stdout  # a relative entry: the folder the command started in
 
 def test_unknown_command_fails_clearly():
     r = run('frobnicate')
