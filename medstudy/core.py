@@ -12,7 +12,8 @@ import numpy as np, torch
 # %% auto #0
 __all__ = ['CPU_FLAGS', 'KEY_PACKAGES', 'repo_root', 'cache_dir', 'pin_data_path', 'data_search_path', 'find_data', 'runs_root',
            'md5sum', 'sha256_of', 'atomic_write', 'atomic_write_json', 'seed_everything', 'worker_seed', 'get_device',
-           'cpu_info', 'device_name', 'package_versions', 'git_state', 'now_iso', 'provenance', 'RunDir']
+           'cpu_info', 'device_name', 'package_versions', 'git_state', 'now_iso', 'provenance', 'RunDir',
+           'check_parameters']
 
 # %% ../nbs/00_core.ipynb #54fa2bbe
 def repo_root() -> Path|None:
@@ -233,3 +234,11 @@ class RunDir:
         "Stamp the end time and final status into `provenance.json`."
         self.provenance.update(end=now_iso(), status=status)
         return self.write_json('provenance.json', self.provenance)
+
+# %% ../nbs/00_core.ipynb #571bdf48
+def check_parameters(new:set, # Names the parameters cell and papermill's injected cell defined
+                     known, # The parameters the notebook takes
+                     notebook:str='this notebook'):
+    "Raise a `ValueError` naming every new name that is not a known parameter (papermill itself only warns)."
+    if unknown := sorted(n for n in set(new) if not n.startswith('_') and n not in set(known)):
+        raise ValueError(f'Unknown parameter(s) {unknown}; {notebook} takes {sorted(known)}.')
