@@ -8,7 +8,7 @@ import sys, os, json, time, argparse, traceback, copy, shutil, string
 from pathlib import Path
 from dataclasses import dataclass, field
 import yaml
-from .core import repo_root, find_data, md5sum, sha256_of, atomic_write_json, now_iso, git_state, pin_data_path
+from .core import repo_root, find_data, md5sum, sha256_of, atomic_write, atomic_write_json, now_iso, git_state, pin_data_path
 
 # %% auto #0
 __all__ = ['PROFILES', 'PLACEHOLDERS', 'Step', 'Experiment', 'load_manifest', 'resolve_steps', 'is_skipped', 'code_hash',
@@ -133,6 +133,14 @@ def _describe_failure(nb:str, e:Exception) -> str:
         return f'{nb}, cell {e.exec_count} (index {e.cell_index}): {e.ename}: {e.evalue}'
     return f'{nb}: {type(e).__name__}: {e}'
 
+def _error_first(path:Path, err:str):
+    "Put the error at the top of a failed step's executed notebook (papermill leaves it in the failing cell, far down)."
+    import nbformat
+    if not Path(path).exists(): return
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(f'**This step failed:** {err}'))
+    atomic_write(path, nbformat.writes(nb))
+
 def run_experiment(exp:Experiment, profile:str, out:Path, root:Path, force:bool=False, kernel:str='python3', log=print) -> ExperimentResult:
     "Run `exp`'s steps with papermill in `out/<profile>/<name>` unless its fingerprint matches the last successful run."
     import papermill as pm
@@ -166,6 +174,7 @@ def run_experiment(exp:Experiment, profile:str, out:Path, root:Path, force:bool=
                                 progress_bar=False, log_output=False)
         except Exception as e:
             err = _describe_failure(nb, e)
+            _error_first(dest, err)
             stamp['steps'].append({'notebook': nb, 'params': params, 'output': str(dest), 'seconds': round(time.time()-s0, 1), 'status': 'failed', 'error': err})
             stamp.update(status='failed', error=err, end=now_iso())
             atomic_write_json(stamp_path, stamp)
