@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_site.ipynb #bc9dab7c
 from __future__ import annotations
-import re, html, json, shutil, base64, tempfile, unicodedata
+import os, sys, re, html, json, shutil, base64, tempfile, unicodedata
 from pathlib import Path
 import yaml, nbformat
 from .core import repo_root, atomic_write
@@ -294,10 +294,10 @@ def build_site(out:str|Path='_site', # Output folder (replaced)
         for name, md in fix_anchors(mds).items(): (docs/name).write_text(md)
         hook = work/'hooks.py'
         hook.write_text('from medstudy.site import mathml_hook\n\ndef on_page_content(html, **kwargs): return mathml_hook(html)\n')
-        (work/'mkdocs.yml').write_text(yaml.safe_dump({k: v for k, v in mkdocs_config(docs, out, site_nav(meta), hook).items()
+        staging = work/'site'  # built aside, then moved into place: a failed build leaves the old site as it was
+        (work/'mkdocs.yml').write_text(yaml.safe_dump({k: v for k, v in mkdocs_config(docs, staging, site_nav(meta), hook).items()
                                                        if k != 'markdown_extensions'}))
-        conf = load_config(str(work/'mkdocs.yml'), markdown_extensions=mkdocs_config(docs, out, [], hook)['markdown_extensions'])
-        if out.exists(): shutil.rmtree(out)
+        conf = load_config(str(work/'mkdocs.yml'), markdown_extensions=mkdocs_config(docs, staging, [], hook)['markdown_extensions'])
         warnings = []
         class _Collect(logging.Handler):
             def emit(self, r):
@@ -307,9 +307,14 @@ def build_site(out:str|Path='_site', # Output folder (replaced)
         except SystemExit as e: raise RuntimeError('MkDocs failed: ' + '; '.join(warnings)) from e
         except Exception as e: raise RuntimeError(f'MkDocs failed: {e}; ' + '; '.join(warnings)) from e
         finally: logging.getLogger('mkdocs').removeHandler(h)
+        (staging/'404.html').unlink(missing_ok=True)
+        atomic_write(staging/'site-report.json', json.dumps(report, indent=1))
+        old = out.with_name(f'.{out.name}.old')
+        if old.exists(): shutil.rmtree(old)
+        if out.exists(): out.rename(old)
+        out.parent.mkdir(parents=True, exist_ok=True); shutil.move(str(staging), str(out))
+        shutil.rmtree(old, ignore_errors=True)
     finally: shutil.rmtree(work, ignore_errors=True)
-    (out/'404.html').unlink(missing_ok=True)
-    atomic_write(out/'site-report.json', json.dumps(report, indent=1))
     return sorted(out.glob('*.html'))
 
 # %% ../nbs/08_site.ipynb #ac66fe03
@@ -322,7 +327,11 @@ def site_cli(argv:list|None=None) -> int:
     b = sub.add_parser('build', help='render every notebook in nbs/ to OUT')
     b.add_argument('--out', default='_site', help='output folder, replaced (default _site)')
     a = p.parse_args(argv)
-    pages = build_site(a.out)
+    try: pages = build_site(a.out)
+    except (ImportError, RuntimeError, OSError) as e:  # one line; the traceback with MEDSTUDY_DEBUG=1
+        if os.environ.get('MEDSTUDY_DEBUG', '') not in ('', '0'): raise
+        hint = ' (the site needs the dev extras: pip install -e ".[dev]")' if isinstance(e, ImportError) else ''
+        print(f'medstudy site: error: {" ".join(str(e).split())}{hint}', file=sys.stderr); return 2
     rep = json.loads((Path(a.out)/'site-report.json').read_text())
     for name, r in rep.items():
         for m in r['missing_figures']: print(f'warning: {r["notebook"]}: no figure from the cell starting {m!r} (re-execute the notebook)')
