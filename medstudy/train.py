@@ -339,11 +339,13 @@ def train_parser() -> argparse.ArgumentParser:
                                 epilog=f'objectives: {", ".join(f"{k} ({v})" for k, v in OBJECTIVES.items())}. '
                                        'Errors print one line; --debug (or MEDSTUDY_DEBUG=1) shows the traceback.')
     docs = docments(TrainConfig)
+    choices = {'objective': list(OBJECTIVES), 'recipe': list(RECIPES), 'monitor': ['auc', 'acc', 'valid_loss'], 'precision': list(PRECISIONS)}
     for f in fields(TrainConfig):
         t = str(f.type)
         typ = _parse_bool if t.startswith('bool') else int if t.startswith('int') else \
               _parse_opt_float if 'None' in t and t.startswith('float') else float if t.startswith('float') else str
-        p.add_argument(f'--{f.name}', type=typ, default=f.default, metavar=t.split('|')[0].upper(),
+        p.add_argument(f'--{f.name}', type=typ, default=f.default, choices=choices.get(f.name),
+                       metavar='{' + ','.join(choices[f.name]) + '}' if f.name in choices else t.split('|')[0].upper(),
                        help=f'{docs.get(f.name) or ""} (default: {f.default!r})'.strip().replace('%', '%%'))
     p.add_argument('--debug', action='store_true', help='show the full traceback of an error')
     return p

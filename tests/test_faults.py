@@ -75,8 +75,8 @@ BAD = [  # refused before anything is written: the run directory never appears
     (['--seed', '-1'], ['seed', 'non-negative']),
     (['--dataset', 'breastmnist,breastmnist'], ['more than once']),
     (['--dataset', 'nosuch'], ['dataset']),
-    (['--objective', 'nope'], ['objective', 'expected one of']),
-    (['--precision', 'fp8'], ['precision']),
+    (['--objective', 'nope'], ['--objective', 'invalid choice']),
+    (['--precision', 'fp8'], ['--precision', 'invalid choice']),
     (['--pretrained', 'true', '--image_encoder', 'resnet50'], ['resnet50']),  # offline hub name: the offline choices named
 ]
 
