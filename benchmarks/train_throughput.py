@@ -57,7 +57,7 @@ def build(case:dict, dev):
         base, loss = objective_model(cfg)
         dk = model_data_kwargs(base)
         dls, kind, n_out, ch, _ = run_data(cfg, dev, mean=dk['mean'], std=dk['std'])
-    base, loss = base.to(dev), loss.to(dev)
+    base = base.to(dev); loss.to(dev)  # in place: fastai's BaseLoss.to returns None
     return cfg, dls, kind, n_out, (lambda: copy.deepcopy(base)), loss
 
 def plain_step_fn(cfg, model, loss, prompts_cb):
