@@ -122,7 +122,7 @@ def fingerprint(exp:Experiment, profile:str, steps:list, root:Path) -> dict:
 class ExperimentResult:
     "What happened to one experiment."
     name:str
-    status:str # 'ok', 'skipped' (unchanged), 'failed', or 'excluded' (not in this profile)
+    status:str # 'ok', 'skipped' (unchanged), 'failed', 'excluded' (not in this profile) or 'no-data' (its data is not on this machine)
     run_dir:Path
     seconds:float = 0.
     error:str = ''
@@ -147,6 +147,10 @@ def run_experiment(exp:Experiment, profile:str, out:Path, root:Path, force:bool=
     run_dir = (Path(out)/profile/exp.name).resolve()
     if is_skipped(exp, profile): return ExperimentResult(exp.name, 'excluded', run_dir)
     steps = resolve_steps(exp, profile, run_dir, root)
+    if missing := [rel for rel in exp.data if find_data(rel) is None]:  # e.g. covid-cxr, which stays in ../shared/data
+        why = f'data {missing} not on the data search path (`medstudy data list`; add its folder to MEDSTUDY_DATA)'
+        log(f'[{exp.name}] not run: {why}')
+        return ExperimentResult(exp.name, 'no-data', run_dir, 0., why)
     t0 = time.time()
     try: fp = fingerprint(exp, profile, steps, root)
     except Exception as e: return ExperimentResult(exp.name, 'failed', run_dir, 0., f'{type(e).__name__}: {e}')

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nbdev_test --n_workers 2 --timing
-python -m pytest -q --durations=8 tests  # the slowest tests, with their times, in the log
+python -m pytest -q -rs --durations=8 tests  # skipped tests with their reasons, and the slowest tests with their times
