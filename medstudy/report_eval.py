@@ -99,9 +99,11 @@ def evaluate_pairs_run(run_dir:str|Path, # An image-report training run director
             except ValueError as e: skipped[f'{name} at {f:g}'] = str(e); continue
             rows_ += [{'label': name, **r} for r in df.to_dict('records')]
     probe = pd.DataFrame(rows_)
-    rep['linear_probe'] = {'table': nan_to_none(probe.to_dict('records')), 'skipped': skipped,
-                           'summary': nan_to_none(seed_summary(probe, ('label', 'fraction'), ('test_auc', 'test_acc')).to_dict('records'))
-                           if len(probe) else []}
+    summ = seed_summary(probe, ('label', 'fraction'), ('test_auc', 'test_acc')) if len(probe) else pd.DataFrame()
+    mean_auc = {f'pct{f * 100:g}': float(summ[summ.fraction == f].test_auc_mean.mean()) for f in fractions if len(summ) and (summ.fraction == f).any()}
+    rep['linear_probe'] = {'mean_test_auc': mean_auc, 'labels': sorted(set(probe.label)) if len(probe) else [],
+                           'table': nan_to_none(probe.to_dict('records')), 'skipped': skipped,
+                           'summary': nan_to_none(summ.to_dict('records'))}
     rep['provenance'] = {**provenance(pairs.files, device), 'start': t0, 'end': now_iso()}
     atomic_write_json(run_dir/'eval.json', nan_to_none(rep))
     return rep
