@@ -8,9 +8,9 @@ import math
 import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['same_text', 'same_label', 'soft_cross_entropy', 'info_nce', 'InfoNCELoss', 'convirt_loss', 'ConVIRTLoss', 'sinkhorn',
-           'ita_loss', 'cta_loss', 'cpa_loss', 'MGCALoss', 'margin_contrastive', 'MarginContrastiveLoss',
-           'ClassificationLoss', 'classification_loss', 'MAELoss']
+__all__ = ['same_text', 'same_label', 'soft_cross_entropy', 'info_nce', 'gather_features', 'gather_tensors', 'InfoNCELoss',
+           'convirt_loss', 'ConVIRTLoss', 'sinkhorn', 'ita_loss', 'cta_loss', 'cpa_loss', 'MGCALoss',
+           'margin_contrastive', 'MarginContrastiveLoss', 'ClassificationLoss', 'classification_loss', 'MAELoss']
 
 # %% ../nbs/03_losses.ipynb #33f0c4e9
 def _out(pred, key:str):
@@ -50,6 +50,24 @@ def info_nce(img:torch.Tensor, # [B, D] normalised image embeddings
         return (F.cross_entropy(logits, y) + F.cross_entropy(logits.T, y)) / 2
     return (soft_cross_entropy(logits, positives) + soft_cross_entropy(logits.T, positives.T)) / 2
 
+# %% ../nbs/03_losses.ipynb #3137300c
+def _distributed() -> bool: return torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1
+
+def gather_features(*xs:torch.Tensor) -> tuple:
+    "Each tensor concatenated over all processes in rank order, with gradients (unchanged outside data parallelism)."
+    if not _distributed(): return xs
+    import torch.distributed.nn as dnn
+    return tuple(torch.cat(dnn.all_gather(x.contiguous()), 0) for x in xs)
+
+def gather_tensors(*xs:torch.Tensor) -> tuple:
+    "Each tensor concatenated over all processes in rank order, without gradients (labels, token ids)."
+    if not _distributed(): return xs
+    out = []
+    for x in xs:
+        parts = [torch.empty_like(x) for _ in range(torch.distributed.get_world_size())]
+        torch.distributed.all_gather(parts, x.contiguous()); out.append(torch.cat(parts, 0))
+    return tuple(out)
+
 # %% ../nbs/03_losses.ipynb #6de75e09
 class InfoNCELoss(nn.Module):
     "CLIP's symmetric InfoNCE on a model output; `soft_targets='text'|'label'` makes shared texts/labels positive."
@@ -61,12 +79,13 @@ class InfoNCELoss(nn.Module):
         self.soft_targets, self.temperature = soft_targets, temperature
     def forward(self, pred:dict, labels:torch.Tensor|None=None, *_) -> torch.Tensor:
         scale = 1 / self.temperature if self.temperature else _out(pred, 'logit_scale')
+        img, txt = gather_features(_out(pred, 'img'), _out(pred, 'txt'))  # negatives from every process's batch
         pos = None
-        if self.soft_targets == 'text': pos = same_text(_out(pred, 'input_ids'))
+        if self.soft_targets == 'text': pos = same_text(*gather_tensors(_out(pred, 'input_ids')))
         elif self.soft_targets == 'label':
             if labels is None: raise ValueError("soft_targets='label' needs the labels: call loss(pred, labels).")
-            pos = same_label(labels)
-        return info_nce(_out(pred, 'img'), _out(pred, 'txt'), scale, pos)
+            pos = same_label(*gather_tensors(labels))
+        return info_nce(img, txt, scale, pos)
 
 # %% ../nbs/03_losses.ipynb #d743fbae
 def convirt_loss(img:torch.Tensor, # [B, D] image embeddings (normalised here)
@@ -83,7 +102,8 @@ class ConVIRTLoss(nn.Module):
     "ConVIRT's loss on a model output (`img`, `txt`)."
     def __init__(self, lam:float=0.75, tau:float=0.1):
         super().__init__(); self.lam, self.tau = lam, tau
-    def forward(self, pred:dict, *_) -> torch.Tensor: return convirt_loss(_out(pred, 'img'), _out(pred, 'txt'), self.lam, self.tau)
+    def forward(self, pred:dict, *_) -> torch.Tensor:
+        return convirt_loss(*gather_features(_out(pred, 'img'), _out(pred, 'txt')), self.lam, self.tau)
 
 # %% ../nbs/03_losses.ipynb #d2964fee
 @torch.no_grad()
@@ -103,7 +123,7 @@ def sinkhorn(scores:torch.Tensor, # [B, K] similarities of B samples to K protot
 # %% ../nbs/03_losses.ipynb #5bf497f0
 def ita_loss(img:torch.Tensor, txt:torch.Tensor, tau1:float=0.1) -> torch.Tensor:
     "MGCA's instance-level alignment: symmetric InfoNCE at fixed temperature `tau1`."
-    return info_nce(img, txt, 1 / tau1)
+    return info_nce(*gather_features(img, txt), 1 / tau1)
 
 def _dot_attention(q, k, v, key_mask=None):
     "Parameter-free cross-attention: softmax over keys of `q.k/sqrt(D)` (masked keys excluded)."
