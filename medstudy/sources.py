@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np, pandas as pd, torch
 from PIL import Image, ImageOps
 from .core import find_data, sha256_of
-from .data import medmnist_flags, MedMNISTSplit, load_medmnist, concat_medmnist
+from .data import medmnist_flags, MedMNISTSplit, load_medmnist, concat_medmnist, npz_name
 from .cxr import ReportError, read_iu_reports, join_iu_images, load_cxr_table, load_image, MIMIC_HUB, _local_builder
 from .report_labels import label_reports, label_targets, CHEXPERT_OBS
 from .encoders import hub_offline
@@ -31,20 +31,30 @@ class DataSource:
     load:Callable # `load(dataset, img_size, columns) -> data` (a `ReportPairs` for 'reports')
     defaults:dict # Values for the `TrainConfig` fields left at 'auto' / 0 / None
     description:str = '' # One line for `medstudy data list` and error messages
+    find:Callable|None = None # `find(dataset, size) -> (local path or None, how to get it)`, for dry runs
 
 # %% ../nbs/01b_sources.ipynb #ae86edd4
 SOURCES = {} # name -> `DataSource`, filled by `register_source`
 
-def register_source(name:str, kind:str, description:str='', **defaults):
+def register_source(name:str, kind:str, description:str='', find:Callable|None=None, **defaults):
     "Decorator: register the decorated loader as the data source `name` (as timm registers a model)."
     if kind not in ('labels', 'reports'): raise ValueError(f"kind must be 'labels' or 'reports', got {kind!r}.")
     def deco(load):
-        SOURCES[name] = DataSource(name, kind, load, dict(defaults), description)
+        SOURCES[name] = DataSource(name, kind, load, dict(defaults), description, find)
         return load
     return deco
 
+def _found(rel:str, how:str): return lambda dataset, size=28: (find_data(rel), how)
+
 # %% ../nbs/01b_sources.ipynb #b6e9cd8b
-@register_source('medmnist', 'labels', 'a MedMNIST v2 2D flag, or several joined by "," (one label space with label offsets)',
+def _medmnist_files(dataset:str, size:int=28) -> tuple:
+    "The first missing MedMNIST file of `dataset` (or the last found), and how to get it."
+    ps = [(n, find_data(Path('medmnist')/n)) for n in (npz_name(f, size) for f in _medmnist_names(dataset))]
+    missing = [n for n, p in ps if p is None]
+    return (None if missing else ps[-1][1]), (f'medmnist downloads {", ".join(missing)} where the network allows, or put '
+                                              f'them in <data folder>/medmnist' if missing else '')
+
+@register_source('medmnist', 'labels', 'a MedMNIST v2 2D flag, or several joined by "," (one label space with label offsets)', find=_medmnist_files,
                  image_encoder='resnet18', pretrained=False, img_size=None, bs=128, recipe='medmnist')
 def medmnist_source(dataset:str, img_size:int=28, columns:str='', size:int=28):
     "One MedMNIST data set (`load_medmnist`), or several joined (`concat_medmnist`)."
@@ -153,6 +163,7 @@ def pairs_from_table(df:pd.DataFrame, # One row per image
 COVID_CXR = 'covid_cxr/metadata.csv' # Where the covid-cxr table sits in a data folder
 
 @register_source('covid-cxr', 'reports', '306 chest X-rays of 154 patients with clinical notes (COVID-19 Image Data Collection)',
+                 find=_found(COVID_CXR, 'copy the covid_cxr folder of ../shared/data into a data folder, or add ../shared/data to MEDSTUDY_DATA'),
                  image_encoder='tf_efficientnet_lite0', pretrained=True, img_size=128, bs=32, recipe='s0')
 def covid_cxr_pairs(dataset:str='covid-cxr', img_size:int=128, columns:str='') -> ReportPairs:
     "covid-cxr's images that have clinical notes, with the notes as the report and `finding` as the labels."
@@ -163,6 +174,7 @@ def covid_cxr_pairs(dataset:str='covid-cxr', img_size:int=128, columns:str='') -
 
 # %% ../nbs/01b_sources.ipynb #222b8406
 @register_source('iu-xray', 'reports', "IU X-ray (Open-i) reports, findings + impression, with whatever of its images are found",
+                 find=_found('iu_xray/NLMCXR_reports.tgz', 'get NLMCXR_reports.tgz (and the images) from Open-i into <data folder>/iu_xray'),
                  image_encoder='tf_efficientnet_lite0', pretrained=True, img_size=128, bs=32, recipe='s0')
 def iu_xray_pairs(dataset:str='iu-xray', img_size:int=128, columns:str='') -> ReportPairs:
     "IU X-ray images found on the data path with their report (findings + impression, S0's rule); the study id is the patient."
@@ -215,7 +227,7 @@ def _table_frame(src:str|Path, split:str='train') -> tuple:
     files = [p] if p.is_file() else sorted(q for q in p.rglob('*') if q.suffix in ('.parquet', '.arrow', '.csv')) if p.exists() else []
     return ds.to_pandas(), (p.parent if p.is_file() else p if p.exists() else None), files
 
-@register_source('table', 'reports', 'a local table of images and report text: dataset=<path> columns="image=<col>,text=<col>[+<col>],patient=<col>,label=<col>"',
+@register_source('table', 'reports', find=lambda d, size=28: (Path(d) if Path(str(d)).expanduser().exists() else None, f'{d}: no such file or folder'), description= 'a local table of images and report text: dataset=<path> columns="image=<col>,text=<col>[+<col>],patient=<col>,label=<col>"',
                  image_encoder='tf_efficientnet_lite0', pretrained=True, img_size=128, bs=32, recipe='s0')
 def table_pairs(dataset:str, img_size:int=128, columns:str='') -> ReportPairs:
     "Pairs from a local table: the image and text columns named in `columns` (default: the MIMIC-CXR layout)."
@@ -229,6 +241,7 @@ def table_pairs(dataset:str, img_size:int=128, columns:str='') -> ReportPairs:
 
 # %% ../nbs/01b_sources.ipynb #3351857e
 @register_source('mimic-cxr', 'reports', f'MIMIC-CXR in the Hugging Face layout of S0 ({MIMIC_HUB}): image, findings, impression',
+                 find=_found(MIMIC_LOCAL, f'the hub table {MIMIC_HUB} (the datasets library downloads it where the network allows), or a local copy in <data folder>/{MIMIC_LOCAL}'),
                  image_encoder='tf_efficientnet_lite0', pretrained=True, img_size=128, bs=32, recipe='s0')
 def mimic_cxr_pairs(dataset:str='mimic-cxr', img_size:int=128, columns:str='') -> ReportPairs:
     "MIMIC-CXR from `<data folder>/mimic_cxr` if there is one, else from the hub (needs the network)."

@@ -8,11 +8,12 @@ import sys, os, json, time, argparse, traceback, copy, shutil, string
 from pathlib import Path
 from dataclasses import dataclass, field
 import yaml
+from dataclasses import fields
 from .core import repo_root, find_data, md5sum, sha256_of, atomic_write, atomic_write_json, now_iso, git_state, pin_data_path
 
 # %% auto #0
 __all__ = ['PROFILES', 'PLACEHOLDERS', 'Step', 'Experiment', 'load_manifest', 'resolve_steps', 'is_skipped', 'code_hash',
-           'data_md5s', 'fingerprint', 'ExperimentResult', 'run_experiment', 'run_study', 'default_manifest',
+           'data_md5s', 'fingerprint', 'ExperimentResult', 'run_experiment', 'run_study', 'dry_run', 'default_manifest',
            'study_cli']
 
 # %% ../nbs/07_study.ipynb #7cdc73ce
@@ -210,6 +211,36 @@ def run_study(manifest:str|Path, # The study manifest
                        'experiments': [{'name': r.name, 'status': r.status, 'seconds': round(r.seconds, 1), 'error': r.error, 'run_dir': str(r.run_dir)} for r in results]})
     return results
 
+# %% ../nbs/07_study.ipynb #c5dc87ee
+def dry_run(manifest:str|Path, profile:str='gpu', only:list|None=None, log=print) -> int:
+    "Resolve and check every step of `profile` without running it; print what each needs; 0 if all resolve, else 2."
+    import papermill as pm
+    from medstudy.train import TrainConfig, run_requirements
+    manifest = Path(manifest); root = manifest.resolve().parent.parent
+    exps = [e for e in load_manifest(manifest, root) if not only or e.name in only]
+    known, errors, fetch = {f.name for f in fields(TrainConfig)}, 0, 0
+    for e in exps:
+        if is_skipped(e, profile): log(f'[{e.name}] not in the {profile} profile'); continue
+        for rel in e.data:
+            if find_data(rel) is None: log(f'[{e.name}] data {rel}: not on the data search path')
+        for i, (nb, params) in enumerate(resolve_steps(e, profile, root/'runs'/'study'/profile/e.name, root)):
+            where = f'[{e.name}] step {i + 1} {Path(nb).name}'
+            try:
+                if Path(nb).name == '05_train.ipynb':
+                    if bad := sorted(set(params) - known): raise ValueError(f'unknown parameter(s) {bad}')
+                    cfg = TrainConfig(**params).validated()
+                    reqs = run_requirements(cfg)
+                    need = [r for r in reqs if not r['found']]; fetch += len(need)
+                    log(f'{where}: {cfg.dataset} / {cfg.objective} / {cfg.image_encoder} @ {cfg.img_size} px, batch {cfg.bs}, {cfg.epochs} epochs: '
+                        + ('everything local' if not need else 'to fetch: ' + '; '.join(f"{r['what']} {r['name']} ({r['fetch']})" for r in need)))
+                else:
+                    if bad := sorted(set(params) - set(pm.inspect_notebook(str(root/nb)))): raise ValueError(f'unknown parameter(s) {bad}')
+                    log(f'{where}: parameters ok')
+            except (ValueError, TypeError) as x:
+                errors += 1; log(f'{where}: ERROR {" ".join(str(x).split())}')
+    log(f'dry run ({profile}): {errors} error(s), {fetch} item(s) to fetch before it can run')
+    return 2 if errors else 0
+
 # %% ../nbs/07_study.ipynb #5d03dc36
 def default_manifest() -> Path:
     "The checkout's `study/manifest.yaml`."
@@ -229,6 +260,7 @@ def study_cli(argv:list|None=None) -> int:
     r.add_argument('--manifest', default=None, help='study manifest (default: study/manifest.yaml in the checkout); its notebook paths '
                    'are relative to the folder above the manifest\'s folder (the checkout, for study/manifest.yaml)')
     r.add_argument('--kernel', default='python3', help='Jupyter kernel for papermill (default python3)')
+    r.add_argument('--dry-run', action='store_true', help='resolve and check every step, say what must be fetched, train nothing')
     l = sub.add_parser('list', help='list the experiments of the manifest')
     l.add_argument('--manifest', default=None)
     a = p.parse_args(argv)
@@ -237,6 +269,7 @@ def study_cli(argv:list|None=None) -> int:
         if a.action == 'list':
             for e in load_manifest(manifest): print(f'{e.name:<28} {e.source:<4} {e.title}')
             return 0
+        if a.dry_run: return dry_run(manifest, a.profile, a.only)
         t0 = time.time()
         res = run_study(manifest, a.profile, a.out, a.force, a.only, a.kernel)
     except (ValueError, OSError, yaml.YAMLError) as e:  # manifest and name errors: one line, the traceback only when asked for

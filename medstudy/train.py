@@ -17,7 +17,7 @@ from .core import seed_everything, get_device, RunDir, atomic_write, atomic_writ
 from .data import (check_flag, task_info, label_fraction, split_dls, write_split_manifest, class_prompts)
 from .sources import get_source, parse_columns, patient_split, pairs_splits, pairs_split_manifest, ReportPairs
 from .encoders import (image_encoder, text_encoder, ImageTextModel, ImageHead, mae_model, llm_targets,
-                               load_causal_lm, resolve_model_name)
+                               load_causal_lm, resolve_model_name, OFFLINE_IMAGE, lite0_weights_file, _timm_cached_weights)
 from .losses import InfoNCELoss, ConVIRTLoss, MGCALoss, MarginContrastiveLoss, MAELoss
 from .learner import (classifier_learner, contrastive_learner, pretrain_learner, get_recipe, RECIPES, IMAGE_ARCHS, distributed, unwrap,
                               PRECISIONS, precision_policy, load_resumable,
@@ -29,8 +29,8 @@ __all__ = ['FAMILIES', 'OBJECTIVES', 'VIT_SIZES', 'AUTO', 'PROJ_DIMS', 'Objectiv
            'TrainConfig', 'run_source_data', 'run_data', 'run_in_chans', 'run_image_encoder', 'image_text_model',
            'infonce_model', 'convirt_model', 'mgca_model', 'contrastive_model', 'vit_mae_config', 'mae_pretrainer',
            'class_text_targets', 'report_text_targets', 'llm_model', 'mae_objective', 'pretrain_model',
-           'objective_model', 'model_data_kwargs', 'text_length', 'pair_retrieval', 'evaluate', 'plot_history', 'train',
-           'train_parser', 'train_cli']
+           'objective_model', 'model_data_kwargs', 'run_requirements', 'text_length', 'pair_retrieval', 'evaluate',
+           'plot_history', 'train', 'train_parser', 'train_cli']
 
 # %% ../nbs/04b_train_api.ipynb #59790660
 @dataclass(frozen=True)
@@ -222,6 +222,9 @@ def run_data(cfg:TrainConfig, device=None,
     ch = 3 if cfg.pretrained else data['train'].images.shape[1] if not cfg.reports else 1
     if cfg.reports:  # split by patient; the images are decoded at img_size already
         split = patient_split(data.patients, cfg.seed)
+        if len(split['train']) < 2:
+            raise ValueError(f"{cfg.dataset}: the training split holds {len(split['train'])} image (of {len(data)}, split by patient); "
+                             f'training on pairs needs at least 2 per batch. Add data, or name a patient column that groups fewer images.')
         dls = split_dls(pairs_splits(data, split), bs=cfg.bs, n_channels=ch, augment=cfg.augment, mean=mean, std=std,
                         device=device, seed=cfg.seed)
         dls.train_idx, dls.split, dls.pairs = split['train'], split, data
@@ -343,6 +346,35 @@ def model_data_kwargs(model) -> dict:
     "The input pipeline (`img_size`, `n_channels`, `mean`, `std`) a model built by `objective_model` expects."
     dk = getattr(model, 'data_kwargs', None)  # an MAE pretrainer's own; else its image encoder's ({} when it names none)
     return dk if isinstance(dk, dict) else getattr(getattr(model, 'image_encoder', None), 'data_kwargs', {})
+
+# %% ../nbs/04b_train_api.ipynb #6cfec149
+def _hf_local(name:str) -> str|None:
+    "A folder, or the Hugging Face cache's copy, of the model `name`; None if only the hub has it."
+    p = resolve_model_name(name)
+    if Path(p).is_dir(): return p
+    try:
+        from huggingface_hub import try_to_load_from_cache
+        c = try_to_load_from_cache(name, 'config.json')
+        return str(Path(c).parent) if isinstance(c, str) else None
+    except Exception: return None
+
+def run_requirements(cfg:TrainConfig) -> list:
+    "What the run reads, each `{'what', 'name', 'found', 'fetch'}`: `found` is the local copy (None: needs fetching as `fetch` says)."
+    cfg = cfg.validated()
+    path, how = cfg.source.find(cfg.dataset, cfg.size) if cfg.source.find else (None, 'see medstudy.sources')
+    out = [{'what': 'data', 'name': cfg.dataset, 'found': str(path) if path else None, 'fetch': '' if path else how}]
+    enc = cfg.image_encoder
+    if cfg.objective == 'mae' and '/' in enc: out.append({'what': 'image encoder', 'name': enc, 'found': _hf_local(enc), 'fetch': f'huggingface-cli download {enc}'})
+    elif cfg.pretrained:
+        w = str(lite0_weights_file()) if enc == OFFLINE_IMAGE else _timm_cached_weights(enc)
+        out.append({'what': 'image encoder weights', 'name': enc, 'found': w, 'fetch': f'timm downloads the ImageNet weights of {enc} from the hub'})
+    if cfg.family == 'contrastive' or cfg.objective == 'llm':
+        t = cfg.text_encoder
+        out.append({'what': 'LLM' if cfg.objective == 'llm' else 'text encoder', 'name': t, 'found': _hf_local(t),
+                    'fetch': f'huggingface-cli download {t} (or pass a local folder)'})
+    for o in out:
+        if o['found']: o['fetch'] = ''
+    return out
 
 # %% ../nbs/04b_train_api.ipynb #2993157a
 def text_length(tokenizer, texts:list, # Per image or class, a list of texts

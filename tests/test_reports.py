@@ -52,12 +52,15 @@ def iu_table(tmp_path_factory):
     return iu_to_mimic_layout(rows, d/'iu.parquet')
 
 def test_infonce_on_a_local_table(iu_table, tmp_path):
-    "Any local table in S0's layout trains through the same harness (here InfoNCE on the committed IU pairs)."
+    "Any local table in S0's layout trains through the same harness (InfoNCE on the committed IU pairs, each image its own patient)."
     from medstudy.train import train
-    r = train(dataset=str(iu_table), columns='patient=uid', objective='infonce', img_size=32, epochs=1, out_dir=str(tmp_path/'run'),
+    r = train(dataset=str(iu_table), columns='patient=image_id', objective='infonce', img_size=32, epochs=1, out_dir=str(tmp_path/'run'),
               progress=False)
     assert r['retrieval']['test']['image_to_text']['n_queries'] >= 1
     assert json.loads((tmp_path/'run/train_split.json').read_text())['dataset'] == 'iu.parquet'
+    with pytest.raises(ValueError, match='training split holds 1 image'):  # by study, the 5 images leave 1 in training
+        train(dataset=str(iu_table), columns='patient=uid', objective='infonce', img_size=32, epochs=1, out_dir=str(tmp_path/'r2'), progress=False)
+    assert not (tmp_path/'r2').exists()
 
 def _table(tmp_path, rows, name='t.csv'):
     for f in ('ok.png', 'ok2.png'): Image.new('L', (16, 16), 128).save(tmp_path/f)
@@ -84,3 +87,24 @@ def test_bad_table_is_refused_before_any_write(tmp_path, case, rows, columns, me
 def test_unknown_dataset_lists_the_sources():
     r = medstudy('train', '--dataset', 'chexpert', '--objective', 'infonce')
     assert r.returncode == 2 and len(error_lines(r)) == 1 and 'covid-cxr, iu-xray, mimic-cxr' in error_lines(r)[0]
+
+def test_gpu_dry_run_offline_with_a_local_mimic_table(iu_table, tmp_path):
+    "The gpu profile resolves offline: with a MIMIC-layout table in <data folder>/mimic_cxr the data is found, the models are listed to fetch."
+    (tmp_path/'data'/'mimic_cxr').mkdir(parents=True)
+    shutil.copy(iu_table, tmp_path/'data'/'mimic_cxr'/'train.parquet')
+    r = medstudy('study', 'run', '--profile', 'gpu', '--dry-run', '--only', 's0_clip_cxr', 's4_mgca_cxr',
+                 env={**ENV, 'MEDSTUDY_DATA': str(tmp_path/'data')})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert 'to fetch: data mimic-cxr' not in r.stdout and 'mimic-cxr / mgca' in r.stdout and 'emilyalsentzer/Bio_ClinicalBERT' in r.stdout
+    assert '0 error(s)' in r.stdout
+
+def test_dry_run_fails_on_a_bad_parameter(tmp_path):
+    m = tmp_path/'study'/'manifest.yaml'; m.parent.mkdir()
+    m.write_text(f"""experiments:
+  - name: bad
+    steps:
+      - notebook: {ROOT/'nbs/05_train.ipynb'}
+        params: {{dataset: covid-cxr, objective: mgca, img_sise: 64}}
+""")
+    r = medstudy('study', 'run', '--profile', 'gpu', '--dry-run', '--manifest', str(m))
+    assert r.returncode == 2 and "unknown parameter(s) ['img_sise']" in r.stdout, r.stdout + r.stderr
