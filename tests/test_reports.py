@@ -108,3 +108,27 @@ def test_dry_run_fails_on_a_bad_parameter(tmp_path):
 """)
     r = medstudy('study', 'run', '--profile', 'gpu', '--dry-run', '--manifest', str(m))
     assert r.returncode == 2 and "unknown parameter(s) ['img_sise']" in r.stdout, r.stdout + r.stderr
+
+def test_nan_loss_mid_run_on_the_image_report_path(iu_table, tmp_path):
+    "A NaN loss in epoch 2 stops before the optimiser step; the epoch-1 checkpoint is untouched and the run resumes from it."
+    from fastai.callback.core import Callback
+    from medstudy.core import md5sum
+    from medstudy.learner import NonFiniteLossError
+    from medstudy.train import train
+    class NaNAt(Callback):
+        order = -10  # before the guard
+        def after_loss(self):
+            if self.training and self.epoch == 1: self.learn.loss = self.learn.loss * float('nan')
+    kw = dict(dataset=str(iu_table), columns='patient=image_id', objective='infonce', img_size=32, epochs=2,
+              out_dir=str(tmp_path/'run'), progress=False)
+    with pytest.raises(NonFiniteLossError, match='at epoch 1'): train(cbs=[NaNAt()], **kw)
+    run = tmp_path/'run'
+    assert json.loads((run/'provenance.json').read_text())['status'] == 'failed' and not (run/'metrics.json').exists()
+    before = md5sum(run/'checkpoints/last.pth')
+    assert torch_load_epoch(run/'checkpoints/last.pth') == 1
+    r = train(resume=True, **kw)  # the same run without the fault, from the untouched checkpoint
+    assert r['resumed_from_epoch'] == 1 and before != md5sum(run/'checkpoints/last.pth')
+
+def torch_load_epoch(p):
+    from medstudy.learner import load_checkpoint
+    return load_checkpoint(p)['epoch']
