@@ -197,6 +197,7 @@ def load_cxr_table(source:str|Path=MIMIC_HUB, # Hub name, or a local parquet/arr
                    streaming:bool=False, # Return an `IterableDataset` that reads rows lazily
                    columns:dict|None=None, # Map layout name -> the table's name, e.g. `{'findings': 'FINDINGS'}`
                    decode:bool=False, # Decode images in the table (default: keep bytes; `load_image` decodes on use)
+                   need=CXR_COLUMNS, # Columns the table must have after renaming (`()`: any table)
                   ):
     "A MIMIC-CXR-layout table (`image`, `findings`, `impression`, ...) as a `datasets` (Iterable)Dataset."
     import datasets
@@ -224,7 +225,7 @@ def load_cxr_table(source:str|Path=MIMIC_HUB, # Hub name, or a local parquet/arr
         check_columns(have, list(columns.values()), str(source))
         ds = ds.rename_columns({v: k for k, v in columns.items() if v != k})
     have = list(ds.column_names or ds.features or [])
-    check_columns(have, CXR_COLUMNS, str(source))
+    check_columns(have, need, str(source))
     if not decode and ds.features is not None and isinstance(ds.features.get('image'), datasets.Image):
         ds = ds.cast_column('image', datasets.Image(decode=False))
     return ds

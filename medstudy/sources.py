@@ -12,7 +12,7 @@ import numpy as np, pandas as pd, torch
 from PIL import Image, ImageOps
 from .core import find_data, sha256_of
 from .data import medmnist_flags, MedMNISTSplit, load_medmnist, concat_medmnist, npz_name
-from .cxr import ReportError, read_iu_reports, join_iu_images, load_cxr_table, load_image, MIMIC_HUB, _local_builder
+from .cxr import ReportError, read_iu_reports, join_iu_images, load_cxr_table, load_image, MIMIC_HUB
 from .report_labels import label_reports, label_targets, CHEXPERT_OBS
 from .encoders import hub_offline
 
@@ -145,9 +145,9 @@ def pairs_from_table(df:pd.DataFrame, # One row per image
     df = df[keep].reset_index(drop=True); texts = [t for t, k in zip(texts, keep) if k]
     imgs, recs = [], []
     for i, x in enumerate(df[image]):
-        rec = str(x) if isinstance(x, (str, Path)) else f'{name}[{i}]'
+        rec = Path(x).name if isinstance(x, (str, Path)) else f'{name}[{i}]'  # the file name, or the row of an in-table image
         if isinstance(x, (str, Path)) and root is not None and not Path(x).is_absolute(): x = Path(root)/x
-        imgs.append(decode_image(x, img_size, f'{name} row {i} ({rec})')); recs.append(Path(rec).name if isinstance(x, Path) else rec)
+        imgs.append(decode_image(x, img_size, f'{name} row {i} ({rec})')); recs.append(rec)
     pats = df[patient].astype(str).to_numpy() if patient else np.array(recs)
     if label:
         lab = [sorted({o.strip() for o in str(v).split(',') if o.strip()}) if pd.notna(v) else [] for v in df[label]]
@@ -211,19 +211,12 @@ def _table_frame(src:str|Path, split:str='train') -> tuple:
     p = Path(str(src)).expanduser()
     if p.is_file() and p.suffix.lower() == '.csv': return pd.read_csv(p), p.parent, [p]
     if p.is_file() and p.suffix.lower() in ('.json', '.jsonl'): return pd.read_json(p, lines=p.suffix.lower() == '.jsonl'), p.parent, [p]
-    import datasets
-    if not p.exists():
-        if hub_offline(): raise ConnectionError(f'{src}: not a local file or folder, and the Hugging Face hub cannot be reached. '
-                                                f'Put a local copy in <data folder>/{MIMIC_LOCAL}, or pass dataset=<path of the table>.')
-        ds = load_cxr_table(src, split)
-    else:
-        b = _local_builder(p)
-        if b is None:
-            ds = datasets.load_from_disk(str(p))
-            if isinstance(ds, datasets.DatasetDict): ds = ds[split]
-        else: ds = datasets.load_dataset(b[0], split=split, **({'data_dir': str(p)} if b[0] == 'imagefolder' else {'data_files': {split: b[1]}}))
-        for c, f in (ds.features or {}).items():
-            if isinstance(f, datasets.Image): ds = ds.cast_column(c, datasets.Image(decode=False))
+    if not p.exists() and hub_offline(): raise ConnectionError(f'{src}: not a local file or folder, and the Hugging Face hub cannot be reached. '
+                                                           f'Put a local copy in <data folder>/{MIMIC_LOCAL}, or pass dataset=<path of the table>.')
+    import datasets  # as in medstudy.cxr: only table sources pay for importing it
+    ds = load_cxr_table(src, split, need=())  # any layout: `table_pairs` checks the columns it was told to use
+    for c, f in (ds.features or {}).items():
+        if isinstance(f, datasets.Image): ds = ds.cast_column(c, datasets.Image(decode=False))
     files = [p] if p.is_file() else sorted(q for q in p.rglob('*') if q.suffix in ('.parquet', '.arrow', '.csv')) if p.exists() else []
     return ds.to_pandas(), (p.parent if p.is_file() else p if p.exists() else None), files
 

@@ -22,15 +22,15 @@ from .losses import InfoNCELoss, ConVIRTLoss, MGCALoss, MarginContrastiveLoss, M
 from .learner import (classifier_learner, contrastive_learner, pretrain_learner, get_recipe, RECIPES, IMAGE_ARCHS, distributed, unwrap,
                               PRECISIONS, precision_policy, load_resumable,
                               load_checkpoint, CheckpointError, MedLearner)
-from .evaluate import retrieval_metrics
+from .evaluate import retrieval_metrics, extract_embeddings, text_embeddings
 
 # %% auto #0
-__all__ = ['FAMILIES', 'OBJECTIVES', 'VIT_SIZES', 'AUTO', 'PROJ_DIMS', 'Objective', 'register_objective', 'vit_patch',
-           'TrainConfig', 'run_source_data', 'run_data', 'run_in_chans', 'run_image_encoder', 'image_text_model',
-           'infonce_model', 'convirt_model', 'mgca_model', 'contrastive_model', 'vit_mae_config', 'mae_pretrainer',
-           'class_text_targets', 'report_text_targets', 'llm_model', 'mae_objective', 'pretrain_model',
-           'objective_model', 'model_data_kwargs', 'run_requirements', 'text_length', 'pair_retrieval', 'evaluate',
-           'plot_history', 'train', 'train_parser', 'train_cli']
+__all__ = ['FAMILIES', 'OBJECTIVES', 'VIT_SIZES', 'AUTO', 'PROJ_DIMS', 'Objective', 'register_objective', 'objectives_of',
+           'vit_patch', 'TrainConfig', 'run_source_data', 'run_data', 'run_in_chans', 'run_image_encoder',
+           'image_text_model', 'infonce_model', 'convirt_model', 'mgca_model', 'contrastive_model', 'vit_mae_config',
+           'mae_pretrainer', 'class_text_targets', 'report_text_targets', 'llm_model', 'mae_objective',
+           'pretrain_model', 'objective_model', 'model_data_kwargs', 'run_requirements', 'text_length',
+           'pair_retrieval', 'evaluate', 'plot_history', 'train', 'train_parser', 'train_cli']
 
 # %% ../nbs/04b_train_api.ipynb #59790660
 @dataclass(frozen=True)
@@ -55,6 +55,14 @@ def register_objective(name:str, family:str, description:str, **defaults):
     return deco
 
 register_objective('ce', 'classifier', 'image classifier, cross-entropy (BCE for multi-label)')(None)
+
+def objectives_of(*families:str) -> list:
+    "Names of the registered objectives of `families` (all of them when none is given)."
+    return [k for k, o in OBJECTIVES.items() if not families or o.family in families]
+
+def _refuse(cfg, name:str, why:str):
+    "The `ValueError` of a bad parameter: its name, its value, why, and what to use instead."
+    raise ValueError(f'Parameter {name}={getattr(cfg, name)!r}: {why}')
 
 # %% ../nbs/04b_train_api.ipynb #70973ac5
 VIT_SIZES = {'vit_micro_mae': (64, 2, 2), # two layers, for smoke runs
@@ -130,7 +138,7 @@ def resolved(self:TrainConfig) -> TrainConfig:
 @patch
 def validated(self:TrainConfig) -> TrainConfig:
     "This config resolved (`resolved`) and checked; a `ValueError` naming the parameter and the valid values otherwise."
-    def bad(name, why): raise ValueError(f'Parameter {name}={getattr(self, name)!r}: {why}')
+    bad = lambda name, why: _refuse(self, name, why)
     for f in fields(self):  # papermill and the CLI give strings for anything they cannot parse
         v, t = getattr(self, f.name), str(f.type)
         if t.startswith('bool') and not isinstance(v, bool) and not (v is None and 'None' in t): bad(f.name, 'must be True or False.')
@@ -151,11 +159,11 @@ def validated(self:TrainConfig) -> TrainConfig:
 @patch
 def _check_data(self:TrainConfig):
     "The data set against the objective: what each family can train on."
-    def bad(name, why): raise ValueError(f'Parameter {name}={getattr(self, name)!r}: {why}')
+    bad = lambda name, why: _refuse(self, name, why)
     fam = self.family
     if self.reports:
         if fam == 'classifier': bad('objective', f"'ce' trains on class labels: give a MedMNIST flag, or train {self.dataset} with an "
-                                                 f"image-report objective ({', '.join(k for k, o in OBJECTIVES.items() if o.family != 'classifier')}).")
+                                                 f"image-report objective ({', '.join(objectives_of('contrastive', 'pretrain'))}).")
         if self.label_fraction != 1: bad('label_fraction', 'image-report pretraining uses every pair; label fractions are for the linear probes.')
         return
     flags = self.flags
@@ -173,13 +181,12 @@ def _check_data(self:TrainConfig):
 @patch
 def _check_model(self:TrainConfig):
     "The encoders against the objective."
-    def bad(name, why): raise ValueError(f'Parameter {name}={getattr(self, name)!r}: {why}')
+    bad = lambda name, why: _refuse(self, name, why)
     fam, enc = self.family, self.image_encoder
-    pretrain = [k for k, o in OBJECTIVES.items() if o.family == 'pretrain']
     if fam != 'classifier' and enc == 'smallcnn': bad('image_encoder', f'{self.objective} needs a timm image encoder, e.g. "tf_efficientnet_lite0".')
     if self.objective == 'mae' and enc not in VIT_SIZES and '/' not in enc:
         bad('image_encoder', f'mae pretrains a ViT: use one of {list(VIT_SIZES)} or a ViTMAE hub name such as "facebook/vit-mae-base".')
-    if enc in VIT_SIZES and fam != 'pretrain': bad('image_encoder', f'{list(VIT_SIZES)} are the ViTs of the pretraining objectives {pretrain}; use a timm name.')
+    if enc in VIT_SIZES and fam != 'pretrain': bad('image_encoder', f'{list(VIT_SIZES)} are the ViTs of the pretraining objectives {objectives_of("pretrain")}; use a timm name.')
     if enc in VIT_SIZES and self.img_size % vit_patch(self.img_size):
         bad('img_size', f'{enc} cuts {vit_patch(self.img_size)}-px patches; use 28, 56, 64, 112 or 224.')
     if enc not in IMAGE_ARCHS + tuple(VIT_SIZES) and not (self.objective == 'mae' and '/' in enc):
@@ -190,7 +197,7 @@ def _check_model(self:TrainConfig):
 @patch
 def _check_numbers(self:TrainConfig):
     "Ranges of the numbers and the names of the remaining settings."
-    def bad(name, why): raise ValueError(f'Parameter {name}={getattr(self, name)!r}: {why}')
+    bad = lambda name, why: _refuse(self, name, why)
     if self.epochs < 1: bad('epochs', 'must be at least 1.')
     if self.seed < 0: bad('seed', 'must be a non-negative integer.')
     if self.threads < 0: bad('threads', "must be >= 0 (0: torch's own choice).")
@@ -279,7 +286,7 @@ def contrastive_model(cfg:TrainConfig, # A run with a contrastive objective
     "(`ImageTextModel`, loss) of a contrastive run, built by its registered objective (`medstudy.evaluate.load_run` uses it too)."
     cfg = cfg.resolved()
     if cfg.family != 'contrastive':
-        raise ValueError(f'objective={cfg.objective!r} is not contrastive; expected one of {[k for k, o in OBJECTIVES.items() if o.family == "contrastive"]}.')
+        raise ValueError(f'objective={cfg.objective!r} is not contrastive; expected one of {objectives_of("contrastive")}.')
     return OBJECTIVES[cfg.objective].build(cfg)
 
 # %% ../nbs/04b_train_api.ipynb #e981ffb5
@@ -331,7 +338,7 @@ def pretrain_model(cfg:TrainConfig, # A run with a pretraining objective ('llm',
     "(model, loss) of a pretraining run, built by its registered objective (`medstudy.evaluate.load_run` uses it too)."
     cfg = cfg.resolved()
     if cfg.family != 'pretrain':
-        raise ValueError(f'objective={cfg.objective!r} is not a pretraining objective; expected one of {[k for k, o in OBJECTIVES.items() if o.family == "pretrain"]}.')
+        raise ValueError(f'objective={cfg.objective!r} is not a pretraining objective; expected one of {objectives_of("pretrain")}.')
     return OBJECTIVES[cfg.objective].build(cfg, data)
 
 def objective_model(cfg:TrainConfig, data=None) -> tuple:
@@ -339,7 +346,7 @@ def objective_model(cfg:TrainConfig, data=None) -> tuple:
     cfg = cfg.resolved()
     if (b := OBJECTIVES[cfg.objective].build) is None:
         raise ValueError(f"objective={cfg.objective!r}: classifier runs are built by `classifier_learner`; this builds "
-                         f"{[k for k, o in OBJECTIVES.items() if o.build]}.")
+                         f"{objectives_of('contrastive', 'pretrain')}.")
     return b(cfg, data)
 
 def model_data_kwargs(model) -> dict:
@@ -386,19 +393,11 @@ def text_length(tokenizer, texts:list, # Per image or class, a list of texts
 def pair_retrieval(model:ImageTextModel, dl, # Batches of images whose targets are their rows in `pairs`
                    pairs:ReportPairs, bs:int=64) -> dict:
     "Image -> report and report -> image Recall@1/5/10 and median rank over the pairs of `dl`; identical reports are one candidate."
-    was, dev = model.training, next(model.parameters()).device
-    model.eval()
-    try:
-        imgs, rows = [], []
-        for xb, yb in dl: imgs.append(model.encode_image(xb)[0].float().cpu()); rows.append(yb.cpu())
-        texts = [pairs.texts[r] for r in torch.cat(rows).long().tolist()]
-        uniq = list(dict.fromkeys(texts)); tid = {t: i for i, t in enumerate(uniq)}
-        txt = []
-        for i in range(0, len(uniq), bs):
-            b = model.text_encoder.tokenize(uniq[i:i + bs])
-            txt.append(model.encode_text(b['input_ids'].to(dev), b['attention_mask'].to(dev))[0].float().cpu())
-    finally: model.train(was)
-    return retrieval_metrics(torch.cat(imgs), torch.cat(txt), [tid[t] for t in texts], list(range(len(uniq))))
+    dev = next(model.parameters()).device
+    imgs, rows = extract_embeddings(model, dl, dev, progress=False)  # targets are the images' rows in `pairs`
+    texts = [pairs.texts[r] for r in rows.reshape(-1).astype(int)]
+    uniq = list(dict.fromkeys(texts)); tid = {t: i for i, t in enumerate(uniq)}
+    return retrieval_metrics(imgs, text_embeddings(model, uniq, bs=bs, device=dev), [tid[t] for t in texts], list(range(len(uniq))))
 
 # %% ../nbs/04b_train_api.ipynb #a1891f95
 def _is_main() -> bool: return int(os.environ.get('RANK', 0)) == 0
