@@ -14,10 +14,10 @@ from .core import cache_dir, atomic_write, sha256_of
 # %% auto #0
 __all__ = ['OFFLINE_IMAGE', 'OFFLINE_TEXT', 'CLIP_MEAN', 'CLIP_STD', 'OfflineModelError', 'hub_offline', 'offline_error',
            'lite0_weights_file', 'map_by_position', 'lite0_state_dict', 'ImageEncoder', 'image_encoder',
-           'AttentionPool', 'TextEncoder', 'minilm_path', 'resolve_model_name', 'hf_load', 'text_encoder',
-           'tiny_bert_config', 'ProjectionHead', 'ImageTextModel', 'HFVisionEncoder', 'clip_model', 'tiny_clip_config',
-           'ImageHead', 'llm_store_path', 'load_causal_lm', 'llm_targets', 'tiny_llama_config', 'MAEImageEncoder',
-           'MAEPretrainer', 'mae_model', 'tiny_mae_config']
+           'subword_continuation', 'AttentionPool', 'TextEncoder', 'minilm_path', 'resolve_model_name', 'hf_load',
+           'text_encoder', 'merge_subwords', 'tiny_bert_config', 'ProjectionHead', 'ImageTextModel', 'HFVisionEncoder',
+           'clip_model', 'tiny_clip_config', 'ImageHead', 'llm_store_path', 'load_causal_lm', 'llm_targets',
+           'tiny_llama_config', 'MAEImageEncoder', 'MAEPretrainer', 'mae_model', 'tiny_mae_config']
 
 # %% ../nbs/02_encoders.ipynb #efb04841
 OFFLINE_IMAGE = 'tf_efficientnet_lite0' # Image encoder whose ImageNet weights ship as a pip package
@@ -204,6 +204,15 @@ def image_encoder(name:str=OFFLINE_IMAGE, # timm model name, e.g. 'tf_efficientn
     size = img_size or (28 if small_input else pc.get('input_size', (3, 224, 224))[-1])
     return ImageEncoder(body, name, in_chans, mean, std, size)
 
+# %% ../nbs/02_encoders.ipynb #6801d67d
+def subword_continuation(tokenizer) -> torch.Tensor:
+    "`[V]` bool over the vocabulary: the token continues a word (WordPiece `##` pieces; with word-start marks, `▁` or `Ġ`, every unmarked token)."
+    toks = [t or '' for t in tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))]
+    special = set(getattr(tokenizer, 'all_special_tokens', []))
+    if any(t.startswith('##') for t in toks): return torch.tensor([t.startswith('##') for t in toks])
+    if any(t.startswith(('▁', 'Ġ')) for t in toks): return torch.tensor([not t.startswith(('▁', 'Ġ')) and t not in special for t in toks])
+    return torch.zeros(len(toks), dtype=torch.bool)  # no mark to go by (CLIP's end-of-word BPE): every token is its own word
+
 # %% ../nbs/02_encoders.ipynb #b22dd1c1
 def _layers(model:nn.Module) -> nn.ModuleList:
     "The transformer's list of layers: the longest `nn.ModuleList` in the model."
@@ -238,6 +247,7 @@ class TextEncoder(nn.Module):
         self.pool = AttentionPool(self.out_dim) if pooling == 'attention' else None
         self._keep, self.last_attention = False, None
         self.special_ids = sorted(set(getattr(tokenizer, 'all_special_ids', [])))
+        self._cont = None  # vocabulary table of `continuation`, built on first use
 
     def tokenize(self, texts:list[str]) -> dict:
         "`input_ids` and `attention_mask` `[B, T]` (int64) for a list of texts, padded to the longest."
@@ -288,6 +298,11 @@ class TextEncoder(nn.Module):
         w = attn.detach().mean(1)[torch.arange(len(q), device=q.device), q]  # [B, T]
         w = w * self.word_mask(input_ids, attention_mask)
         return w / w.sum(-1, keepdim=True).clamp(min=1e-12)
+
+    def continuation(self, input_ids:torch.Tensor) -> torch.Tensor:
+        "`[B, T]` bool: the token continues the word of the token before it (see `subword_continuation`)."
+        if self._cont is None: self._cont = subword_continuation(self.tokenizer)
+        return self._cont.to(input_ids.device)[input_ids]
 
     def freeze(self, n_trainable:int|None=0):
         "Freeze embeddings and all but the last `n_trainable` layers (`None`: unfreeze everything)."
@@ -344,6 +359,22 @@ def text_encoder(name:str=OFFLINE_TEXT, # Hub name or folder: 'all-MiniLM-L6-v2'
     clip = type(model).__name__.startswith('CLIP')
     return TextEncoder(model, tokenizer, str(name), pooling, max_length, summary='last' if clip else 'first')
 
+# %% ../nbs/02_encoders.ipynb #8bbe1c5b
+def merge_subwords(h:torch.Tensor, # [B, T, H] token states
+                   word_mask:torch.Tensor, # [B, T] bool: tokens of words (not padding, not special tokens)
+                   continuation:torch.Tensor, # [B, T] bool: the token continues the previous token's word (`TextEncoder.continuation`)
+                   weights:torch.Tensor|None=None, # [B, T] token weights, summed per word like the states
+                  ) -> tuple:
+    "Sum each word's pieces (MGCA's rule): `(states [B, T, H], word mask [B, T], weights or None)`, word k at position k."
+    wm = word_mask.bool()
+    B, T, H = h.shape
+    start = wm & ~(continuation.bool() & F.pad(wm[:, :-1], (1, 0), value=False))  # a piece after a non-word starts a word
+    idx = torch.where(wm, start.long().cumsum(1) - 1, T)  # each token's word number; everything else goes to a spare slot T
+    out = h.new_zeros(B, T + 1, H).scatter_add(1, idx[..., None].expand(-1, -1, H), h)[:, :T]
+    mask = torch.arange(T, device=h.device) < start.sum(1, keepdim=True)
+    if weights is not None: weights = weights.new_zeros(B, T + 1).scatter_add(1, idx, weights * wm)[:, :T]
+    return out, mask, weights
+
 # %% ../nbs/02_encoders.ipynb #d17eaa1a
 def tiny_bert_config(vocab_size:int=30522, dim:int=32, layers:int=2, heads:int=2):
     "A tiny BERT config (randomly initialised BioClinicalBERT stand-in for tests)."
@@ -375,9 +406,10 @@ class ImageTextModel(nn.Module):
                  temperature:float=0.07, # Initial temperature tau; logit scale = 1/tau
                  learn_temperature:bool=True, # Learn the temperature (else fixed)
                  img_head:nn.Module|None=None, txt_head:nn.Module|None=None, # Ready-made global heads (e.g. CLIP's projections)
+                 merge_words:bool=False, # Sum word pieces into words before the local head (`merge_subwords`, as MGCA does)
                 ):
         super().__init__()
-        self.image_encoder, self.text_encoder, self.proj_dim = image_encoder, text_encoder, proj_dim
+        self.image_encoder, self.text_encoder, self.proj_dim, self.merge_words = image_encoder, text_encoder, proj_dim, merge_words
         self.img_proj = img_head or ProjectionHead(image_encoder.out_dim, proj_dim, proj)
         self.txt_proj = txt_head or ProjectionHead(text_encoder.out_dim, proj_dim, proj)
         self.img_local_proj = ProjectionHead(image_encoder.out_dim, proj_dim, proj)
@@ -397,20 +429,23 @@ class ImageTextModel(nn.Module):
         return F.normalize(self.img_proj(g), dim=-1), F.normalize(self.img_local_proj(l), dim=-1)
 
     def encode_text(self, input_ids:torch.Tensor, attention_mask:torch.Tensor|None=None) -> tuple:
-        "`(global [B, D], words [B, T, D], mask [B, T])`, embeddings L2-normalised."
-        g, h, m = self.text_encoder(input_ids, attention_mask)
-        return F.normalize(self.txt_proj(g), dim=-1), F.normalize(self.txt_local_proj(h), dim=-1), m
+        "`(global [B, D], words [B, T, D], word mask [B, T], word weights [B, T] or None)`, embeddings L2-normalised."
+        te = self.text_encoder
+        g, h, m = te(input_ids, attention_mask)
+        wm = te.word_mask(input_ids, m)
+        ww = te.word_weights(input_ids, m) if getattr(te, '_keep', False) else None
+        if self.merge_words: h, wm, ww = merge_subwords(h, wm, te.continuation(input_ids), ww)
+        return F.normalize(self.txt_proj(g), dim=-1), F.normalize(self.txt_local_proj(h), dim=-1), wm, ww
 
     def forward(self, x:torch.Tensor, input_ids:torch.Tensor, attention_mask:torch.Tensor|None=None) -> dict:
         "Everything the objectives read, as a dict (see above)."
         img, img_local = self.encode_image(x)
-        txt, txt_local, mask = self.encode_text(input_ids, attention_mask)
-        te, ie = self.text_encoder, self.image_encoder
-        ww = te.word_weights(input_ids, mask) if getattr(te, '_keep', False) else None
+        txt, txt_local, wm, ww = self.encode_text(input_ids, attention_mask)
+        ie = self.image_encoder
         pw = ie.patch_weights() if hasattr(ie, 'patch_weights') else None
+        mask = attention_mask if attention_mask is not None else torch.ones_like(input_ids)
         return dict(img=img, txt=txt, logit_scale=self.logit_scale, img_local=img_local, txt_local=txt_local,
-                    txt_mask=mask, word_mask=te.word_mask(input_ids, mask), input_ids=input_ids,
-                    word_weights=ww, patch_weights=pw)
+                    txt_mask=mask, word_mask=wm, input_ids=input_ids, word_weights=ww, patch_weights=pw)
 
 # %% ../nbs/02_encoders.ipynb #422a342d
 CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)

@@ -368,22 +368,27 @@ def class_embeddings(pe:torch.Tensor, # Prompt embeddings `[K, T, D]`
 def zero_shot_scores(img_emb, # Image embeddings `[N, D]` (normalised here)
                      cls_emb, # Class embeddings `[K, D]`
                      temperature:float=100., # Logit scale applied to the cosine similarities, as in CLIP
+                     log_odds:bool=False, # Each class's log-odds `log p/(1-p)` instead (no ties where `p` rounds to 1)
                     ) -> np.ndarray:
-    "Class probabilities `[N, K]`: softmax of the scaled cosine similarities."
-    a, b = (F.normalize(torch.as_tensor(_np(o), dtype=torch.float32), dim=-1) for o in (img_emb, cls_emb))
+    "Class probabilities `[N, K]`, softmax of the scaled cosine similarities in float64, or their log-odds."
+    a, b = (F.normalize(torch.as_tensor(_np(o), dtype=torch.float64), dim=-1) for o in (img_emb, cls_emb))
     if a.shape[1] != b.shape[1]: raise ValueError(f'image embeddings have {a.shape[1]} dims but class embeddings {b.shape[1]}.')
-    return torch.softmax(temperature * a @ b.T, -1).double().numpy()
+    z = temperature * a @ b.T
+    if not log_odds: return torch.softmax(z, -1).numpy()
+    others = z[:, None, :].expand(-1, z.shape[1], -1).masked_fill(torch.eye(z.shape[1], dtype=torch.bool), float('-inf'))
+    return (z - torch.logsumexp(others, -1)).numpy()  # z_k - log sum_{j != k} e^{z_j}: no 1 - p to round away
 
 def zero_shot_eval(img_emb, labels, pe:torch.Tensor, kind:str, label_names=None, templates=None,
                    temperature:float=100., n_boot:int=1000, seed:int=0) -> tuple[dict, dict]:
-    "Evaluation of the prompt ensemble and of every single template; also returns the scores of each."
+    "Evaluation of the prompt ensemble and of every single template (ranked by log-odds); also returns each one's probabilities."
     if kind == 'multilabel':
         raise ValueError('zero-shot by a softmax over class prompts needs one label per image; multi-label tasks need a '
                          'positive/negative prompt pair per label, which this evaluation does not do.')
     names = ['ensemble'] + [f'template_{i}' for i in range(pe.shape[1])]
-    scores = {n: zero_shot_scores(img_emb, class_embeddings(pe, None if n == 'ensemble' else i - 1), temperature)
-              for i, n in enumerate(names)}
-    res = {n: evaluate_predictions(labels, s, kind, label_names, n_boot, seed) for n, s in scores.items()}
+    lo = {n: zero_shot_scores(img_emb, class_embeddings(pe, None if n == 'ensemble' else i - 1), temperature, log_odds=True)
+          for i, n in enumerate(names)}  # p > 0.5 is log-odds > 0: the same ACC, and AUC without ties at 1.0
+    res = {n: evaluate_predictions(labels, s, kind, label_names, n_boot, seed, threshold=0.) for n, s in lo.items()}
+    scores = {n: 1 / (1 + np.exp(-s)) for n, s in lo.items()}
     if templates is not None:
         for i, t in enumerate(templates): res[f'template_{i}']['template'] = t
     return res, scores

@@ -36,7 +36,8 @@ __all__ = ['IMAGE_ARCHS', 'MEDMNIST_TASK', 'RECIPES', 'CKPT_FORMAT', 'CKPT_VERSI
            'NonFiniteLossError', 'NonFiniteGuard', 'BestModel', 'HistoryCSV', 'Checkpoint', 'previous_checkpoint',
            'load_resumable', 'unwrap', 'MedLearner', 'precision_policy', 'AutocastMixedPrecision', 'precision_cbs',
            'training_cbs', 'classifier_learner', 'embed', 'embedding_dls', 'frozen_embedding_learner', 'LabelPrompts',
-           'contrastive_learner', 'pretrain_learner', 'mae_learner', 'GlooDL', 'DDPTrainer', 'distributed']
+           'contrastive_learner', 'pretrain_learner', 'mae_learner', 'FreezeForEpochs', 'GlooDL', 'DDPTrainer',
+           'distributed']
 
 # %% ../nbs/04_learner.ipynb #2bf78ec7
 class SmallCNN(nn.Module):
@@ -586,6 +587,17 @@ def mae_learner(dls:DataLoaders, # Image batches at the model's image size
     "A `MedLearner` for masked-autoencoder pretraining: the loss is the model's own reconstruction loss."
     from medstudy.losses import MAELoss
     return pretrain_learner(dls, model, MAELoss(), recipe, path, cbs, **kwargs)
+
+# %% ../nbs/04_learner.ipynb #2e3b6b83
+class FreezeForEpochs(Callback):
+    "Drop the gradients of `params` during the first `epochs` epochs, so that the optimiser leaves them as they are."
+    order = GradientAccumulation.order + 1
+    def __init__(self, params, # Parameters to hold fixed
+                 epochs:int=1): # Epochs they stay fixed
+        self.params, self.epochs = list(params), epochs
+    def after_backward(self):
+        if self.epoch < self.epochs:
+            for p in self.params: p.grad = None
 
 # %% ../nbs/04_learner.ipynb #40885f06
 from fastai.distributed import DistributedTrainer, DistributedDL, rank_distrib, num_distrib

@@ -9,7 +9,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['same_text', 'same_label', 'soft_cross_entropy', 'info_nce', 'gather_features', 'gather_tensors', 'InfoNCELoss',
-           'convirt_loss', 'ConVIRTLoss', 'sinkhorn', 'ita_loss', 'cta_loss', 'cpa_loss', 'MGCALoss',
+           'convirt_loss', 'ConVIRTLoss', 'sinkhorn', 'clip_weights', 'ita_loss', 'cta_loss', 'cpa_loss', 'MGCALoss',
            'margin_contrastive', 'MarginContrastiveLoss', 'ClassificationLoss', 'classification_loss', 'MAELoss']
 
 # %% ../nbs/03_losses.ipynb #33f0c4e9
@@ -120,14 +120,28 @@ def sinkhorn(scores:torch.Tensor, # [B, K] similarities of B samples to K protot
         logq = logq - torch.logsumexp(logq, 0, keepdim=True) - math.log(B)
     return (logq.exp() * B).T
 
+# %% ../nbs/03_losses.ipynb #48127336
+def clip_weights(w:torch.Tensor, # [B, T] non-negative weights
+                 valid:torch.Tensor|None=None, # [B, T] bool: the tokens that take part (None: all)
+                 q:tuple|None=(0.1, 0.9), # Lower and upper quantile per row (None: no clipping)
+                ) -> torch.Tensor:
+    "Weights clipped to each row's `q` quantiles of its valid tokens (linear interpolation, as `torch.quantile`), 0 elsewhere, rows summing to 1."
+    valid = torch.ones_like(w, dtype=torch.bool) if valid is None else valid.bool()
+    w = w.float()
+    if q is not None:
+        lo, hi = torch.nanquantile(w.masked_fill(~valid, float('nan')), torch.tensor(q, device=w.device), dim=1, keepdim=True)
+        w = torch.minimum(torch.maximum(w, lo), hi)
+    w = w * valid
+    return w / w.sum(-1, keepdim=True).clamp(min=1e-12)
+
 # %% ../nbs/03_losses.ipynb #5bf497f0
 def ita_loss(img:torch.Tensor, txt:torch.Tensor, tau1:float=0.1) -> torch.Tensor:
     "MGCA's instance-level alignment: symmetric InfoNCE at fixed temperature `tau1`."
     return info_nce(*gather_features(img, txt), 1 / tau1)
 
-def _dot_attention(q, k, v, key_mask=None):
-    "Parameter-free cross-attention: softmax over keys of `q.k/sqrt(D)` (masked keys excluded)."
-    a = q @ k.transpose(1, 2) / math.sqrt(q.shape[-1])
+def _dot_attention(q, k, v, key_mask=None, tau:float=0.07):
+    "MGCA's parameter-free cross-attention: softmax over keys of `q.k/tau` (masked keys excluded)."
+    a = q @ k.transpose(1, 2) / tau
     if key_mask is not None: a = a.masked_fill(~key_mask[:, None, :], float('-inf'))
     return a.softmax(-1) @ v
 
@@ -149,16 +163,16 @@ def cta_loss(img_local:torch.Tensor, # [B, N, D] normalised patch embeddings
              word_mask:torch.Tensor, # [B, T] bool: real words (not padding or special tokens)
              word_weights:torch.Tensor|None=None, # [B, T] word importance (None: uniform over words)
              patch_weights:torch.Tensor|None=None, # [B, N] patch importance (None: uniform)
-             word_attn:nn.Module|None=None, # Cross-attention words -> patches, `nn.MultiheadAttention(batch_first=True)` (None: parameter-free)
+             word_attn:nn.Module|None=None, # Cross-attention words -> patches, `nn.MultiheadAttention(batch_first=True)` (None: parameter-free, at `tau2`)
              patch_attn:nn.Module|None=None, # Cross-attention patches -> words (None: parameter-free)
              tau2:float=0.07, # Temperature
             ) -> torch.Tensor:
     "MGCA's cross-attention token alignment: weighted word-level and patch-level InfoNCE, averaged."
     wm = word_mask.bool()
     B, N, _ = img_local.shape
-    if word_attn is None: ow = _dot_attention(txt_local, img_local, img_local)
+    if word_attn is None: ow = _dot_attention(txt_local, img_local, img_local, tau=tau2)
     else: ow = word_attn(txt_local, img_local, img_local, need_weights=False)[0]
-    if patch_attn is None: op = _dot_attention(img_local, txt_local, txt_local, wm)
+    if patch_attn is None: op = _dot_attention(img_local, txt_local, txt_local, wm, tau=tau2)
     else: op = patch_attn(img_local, txt_local, txt_local, key_padding_mask=~wm, need_weights=False)[0]
     ww = wm.float() if word_weights is None else word_weights * wm
     ww = ww / ww.sum(-1, keepdim=True).clamp(min=1e-12)
@@ -180,21 +194,26 @@ def cpa_loss(img:torch.Tensor, # [B, D] normalised image embeddings
 
 # %% ../nbs/03_losses.ipynb #5da4d8a9
 class MGCALoss(nn.Module):
-    "MGCA's loss: `w_ita*ITA + w_cta*CTA + w_cpa*CPA`; holds the prototypes and cross-attention layers; `terms` has the last values."
+    "MGCA's loss: `w_ita*ITA + w_cta*CTA + w_cpa*CPA`; holds the prototypes (and learned cross-attention layers); `terms` has the last values."
     def __init__(self, dim:int=128, # Embedding size D of the model's heads
                  n_prototypes:int=500, # K learnable prototypes
                  tau1:float=0.1, tau2:float=0.07, tau3:float=0.2, # ITA, CTA and CPA temperatures
                  eps:float=0.05, n_iters:int=3, # Sinkhorn-Knopp regularisation and iterations
                  weights=(1., 1., 1.), # (ITA, CTA, CPA) weights; a zero weight skips the term
-                 heads:int=1, # Heads of the cross-attention layers
+                 attention:str='dot', # 'dot': MGCA's default parameter-free cross-attention; 'learned': `nn.MultiheadAttention` (MGCA's `use_local_atten`)
+                 heads:int=1, # Heads of the learned cross-attention layers
+                 clip:tuple|None=(0.1, 0.9), # Quantiles the word and patch weights are clipped to (`clip_weights`; None: not clipped)
+                 freeze_epochs:int=1, # Epochs the prototypes stay fixed at the start (MGCA: 1); the training loop reads it
                  model:nn.Module|None=None, # Register this loss inside `model` (as `model.mgca`) so its optimiser trains the prototypes
                 ):
         super().__init__()
         self.tau1, self.tau2, self.tau3, self.eps, self.n_iters = tau1, tau2, tau3, eps, n_iters
         self.weights = dict(zip(('ita', 'cta', 'cpa'), map(float, weights)))
         self.prototypes = nn.Parameter(F.normalize(torch.randn(n_prototypes, dim), dim=-1))
-        self.word_attn = nn.MultiheadAttention(dim, heads, batch_first=True)
-        self.patch_attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        if attention not in ('dot', 'learned'): raise ValueError(f"attention must be 'dot' or 'learned', got {attention!r}.")
+        self.attention, self.clip, self.freeze_epochs = attention, clip, freeze_epochs
+        self.word_attn = nn.MultiheadAttention(dim, heads, batch_first=True) if attention == 'learned' else None
+        self.patch_attn = nn.MultiheadAttention(dim, heads, batch_first=True) if attention == 'learned' else None
         self.terms = {}
         if model is not None: model.add_module('mgca', self)
 
@@ -203,8 +222,10 @@ class MGCALoss(nn.Module):
         total, terms = 0., {}
         if self.weights['ita']: terms['ita'] = ita_loss(img, txt, self.tau1)
         if self.weights['cta']:
-            terms['cta'] = cta_loss(_out(pred, 'img_local'), _out(pred, 'txt_local'), _out(pred, 'word_mask'),
-                                    pred.get('word_weights'), pred.get('patch_weights'), self.word_attn, self.patch_attn, self.tau2)
+            il, wm, ww, pw = _out(pred, 'img_local'), _out(pred, 'word_mask'), pred.get('word_weights'), pred.get('patch_weights')
+            if ww is not None: ww = clip_weights(ww, wm, self.clip)
+            if pw is not None: pw = clip_weights(pw, None, self.clip)
+            terms['cta'] = cta_loss(il, _out(pred, 'txt_local'), wm, ww, pw, self.word_attn, self.patch_attn, self.tau2)
         if self.weights['cpa']: terms['cpa'] = cpa_loss(img, txt, self.prototypes, self.tau3, self.eps, self.n_iters)
         for k, v in terms.items(): total = total + self.weights[k] * v
         self.terms = {k: v.detach() for k, v in terms.items()}

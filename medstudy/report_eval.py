@@ -8,16 +8,18 @@ import json
 from dataclasses import fields
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
-from sklearn.metrics import roc_auc_score, precision_recall_fscore_support, accuracy_score
+import matplotlib.pyplot as plt, seaborn as sns
+from sklearn.metrics import roc_auc_score, precision_recall_fscore_support, accuracy_score, confusion_matrix
 from .core import atomic_write_json, get_device, now_iso, provenance
 from .sources import patient_split, ReportPairs
 from .report_labels import CHEXPERT_OBS, observation_prompts
 from .evaluate import (read_params, load_run, extract_embeddings, as_image_encoder, text_embeddings, linear_probe,
-                               seed_summary, nan_to_none)
+                               seed_summary, nan_to_none, save_figure)
 from .train import TrainConfig, run_source_data, run_data, model_data_kwargs, pair_retrieval
 
 # %% auto #0
-__all__ = ['PROMPT_PAIRS', 'label_prompt_pairs', 'zero_shot_labels', 'check_same_pairs', 'pair_features', 'evaluate_pairs_run']
+__all__ = ['PROMPT_PAIRS', 'label_prompt_pairs', 'zero_shot_labels', 'plot_zero_shot_bars', 'plot_zero_shot_confusions',
+           'multilabel_head', 'check_same_pairs', 'pair_features', 'evaluate_pairs_run']
 
 # %% ../nbs/06d_report_eval.ipynb #1b7f459b
 PROMPT_PAIRS = (('There is {x}.', 'There is no {x}.'), ('Findings consistent with {x}.', 'No evidence of {x}.'),
@@ -36,7 +38,7 @@ def zero_shot_labels(img_emb, # Normalised image embeddings `[N, D]`
                      model, # An image-text model (`encode_text`)
                      min_pos:int=3, # A label is scored only with at least this many positives and negatives
                     ) -> dict:
-    "Per label, the score `cos(image, positive) - cos(image, negative)` of the prompt ensembles: AUC, and ACC / P / R / F1 at 0."
+    "Per label, the score `cos(image, positive) - cos(image, negative)` of the prompt ensembles: AUC, and ACC / P / R / F1 and the confusion matrix at 0."
     img = F.normalize(torch.as_tensor(img_emb, dtype=torch.float32), dim=-1)
     per, skipped = {}, {}
     for j, name in enumerate(label_names):
@@ -48,9 +50,59 @@ def zero_shot_labels(img_emb, # Normalised image embeddings `[N, D]`
         pred = (score > 0).astype(int)
         p, r, f, _ = precision_recall_fscore_support(t, pred, average='binary', zero_division=0)
         per[name] = {'n': len(t), 'positives': int(t.sum()), 'auc': float(roc_auc_score(t, score)), 'acc': float(accuracy_score(t, pred)),
-                     'precision': float(p), 'recall': float(r), 'f1': float(f)}
+                     'precision': float(p), 'recall': float(r), 'f1': float(f),
+                     'confusion': confusion_matrix(t, pred, labels=[0, 1]).tolist()}  # rows: true no / yes; columns: predicted
     macro = {m: float(np.mean([v[m] for v in per.values()])) for m in ('acc', 'precision', 'recall', 'f1', 'auc')} if per else {}
     return {'per_label': per, 'macro': macro, 'skipped': skipped, 'min_pos': min_pos}
+
+# %% ../nbs/06d_report_eval.ipynb #5e0359a7
+def plot_zero_shot_bars(zs:dict, # `zero_shot_labels` output
+                        title:str='', ax=None):
+    "Grouped bars of ACC / precision / recall / F1 / AUC per scored label, and their macro mean."
+    rows = {**zs['per_label'], 'macro': zs['macro']} if zs['per_label'] else {}
+    if not rows: raise ValueError(f"no label was scored (skipped: {zs.get('skipped')}); there is nothing to plot.")
+    df = pd.DataFrame(rows).T[['acc', 'precision', 'recall', 'f1', 'auc']].astype(float)
+    if ax is None: _, ax = plt.subplots(figsize=(1.5 * len(df) + 3, 3.4))
+    df.plot.bar(ax=ax, rot=0, width=0.8, color=sns.color_palette('deep', 5))
+    ax.set_ylim(0, 1.05); ax.set_ylabel('value'); ax.set_title(title, fontsize=9); ax.legend(fontsize=7, ncol=5, loc='upper center')
+    return ax.figure
+
+# %% ../nbs/06d_report_eval.ipynb #db2c61c7
+def plot_zero_shot_confusions(zs:dict, # `zero_shot_labels` output
+                              title:str=''):
+    "One row-normalised 2 x 2 confusion matrix (with counts) per scored label."
+    per = zs['per_label']
+    if not per: raise ValueError(f"no label was scored (skipped: {zs.get('skipped')}); there is nothing to plot.")
+    fig, axes = plt.subplots(1, len(per), figsize=(2.6 * len(per) + 0.5, 2.6), squeeze=False)
+    for ax, (name, v) in zip(axes[0], per.items()):
+        cm = np.array(v['confusion']); rate = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+        sns.heatmap(rate, annot=np.array([[f'{r:.2f}\n({c})' for r, c in zip(rr, cc)] for rr, cc in zip(rate, cm)]), fmt='',
+                    cmap='Blues', vmin=0, vmax=1, cbar=False, xticklabels=['no', 'yes'], yticklabels=['no', 'yes'], ax=ax)
+        ax.set_title(name, fontsize=9); ax.set_xlabel('predicted'); ax.set_ylabel('true')
+    fig.suptitle(title, fontsize=9); fig.tight_layout()
+    return fig
+
+# %% ../nbs/06d_report_eval.ipynb #0905583c
+def multilabel_head(feats:dict, # split -> embeddings `[N, d]`
+                    y:dict, # split -> 0/1 labels `[N, L]`
+                    label_names:list, # The L names
+                    min_pos:int=3, # Labels need this many positives and negatives in every split
+                    fractions=(0.01, 0.1, 1.0), seeds=(0, 1, 2)) -> dict:
+    "S2's evaluation: a multi-label BCE (logistic) head on frozen features; mean test AUC and exact-match accuracy per label fraction."
+    ok = lambda s, j: min(y[s][:, j].sum(), len(y[s]) - y[s][:, j].sum()) >= min_pos
+    keep = [j for j in range(len(label_names)) if all(ok(s, j) for s in y)]
+    if not keep: return {'skipped': f'no label has {min_pos} positives and negatives in every split', 'labels': []}
+    ys = {s: np.asarray(v)[:, keep].astype(int) for s, v in y.items()}
+    rows, skipped = [], {}
+    for f in fractions:
+        try: df, sc = linear_probe(feats, ys, 'multilabel', (f,), tuple(seeds))
+        except ValueError as e: skipped[f'{f:g}'] = str(e); continue
+        rows += [{**r, 'test_exact_match': float(((sc[(f, r['seed'])] > 0.5) == ys['test']).all(1).mean())} for r in df.to_dict('records')]
+    tab = pd.DataFrame(rows)
+    summ = seed_summary(tab, ('fraction',), ('test_auc', 'test_exact_match')) if len(tab) else pd.DataFrame()
+    per = lambda m: {f'pct{r.fraction * 100:g}': float(getattr(r, m)) for r in summ.itertuples()} if len(summ) else {}
+    return {'labels': [label_names[j] for j in keep], 'mean_test_auc': per('test_auc_mean'), 'exact_match': per('test_exact_match_mean'),
+            'table': nan_to_none(tab.to_dict('records')), 'summary': nan_to_none(summ.to_dict('records')), 'skipped': skipped}
 
 # %% ../nbs/06d_report_eval.ipynb #0b1052ac
 def check_same_pairs(run_dir:Path, pairs:ReportPairs):
@@ -75,7 +127,7 @@ def evaluate_pairs_run(run_dir:str|Path, # An image-report training run director
                        fractions=(0.01, 0.1, 1.0), seeds=(0, 1, 2), # Linear probes: label fractions x seeds
                        min_pos:int=3, # Labels with fewer positives (or negatives) in a split are not scored
                        device='cpu') -> dict:
-    "Zero-shot by label prompts, image <-> report retrieval and linear probes of an image-report run; writes `eval.json`."
+    "Zero-shot by label prompts (with its figures), image <-> report retrieval, per-label linear probes and S2's multi-label head; writes `eval.json`."
     run_dir, t0 = Path(run_dir), now_iso()
     params = read_params(run_dir)
     cfg = TrainConfig(**{k: v for k, v in params.items() if k in {f.name for f in fields(TrainConfig)}})
@@ -87,7 +139,10 @@ def evaluate_pairs_run(run_dir:str|Path, # An image-report training run director
     rep = {'run_dir': str(run_dir), 'checkpoint': str(ck), 'checkpoint_sha256': sha, 'which': which, 'dataset': pairs.name,
            'objective': cfg.objective, 'label_source': pairs.label_source, 'n': {s: len(r) for s, r in rows.items()}}
     if hasattr(model, 'encode_text'):
-        rep['zero_shot'] = zero_shot_labels(feats['test'], y['test'], pairs.label_names, model, min_pos)
+        rep['zero_shot'] = zs = zero_shot_labels(feats['test'], y['test'], pairs.label_names, model, min_pos)
+        if zs['per_label']:  # S0's two figures, in the run's figures/ as `evaluate_run` writes them
+            for stem, plot in (('zero_shot_bars', plot_zero_shot_bars), ('zero_shot_confusion', plot_zero_shot_confusions)):
+                fig = plot(zs, f'{pairs.name} test: zero-shot by report sentences ({cfg.objective})'); save_figure(fig, run_dir/'figures'/stem); plt.close(fig)
         rep['retrieval'] = pair_retrieval(model, loaders['test'], pairs)
     else: rep['zero_shot'] = rep['retrieval'] = {'skipped': f'{cfg.objective} trains no text encoder'}
     rows_, skipped = [], {}
@@ -101,6 +156,7 @@ def evaluate_pairs_run(run_dir:str|Path, # An image-report training run director
     probe = pd.DataFrame(rows_)
     summ = seed_summary(probe, ('label', 'fraction'), ('test_auc', 'test_acc')) if len(probe) else pd.DataFrame()
     mean_auc = {f'pct{f * 100:g}': float(summ[summ.fraction == f].test_auc_mean.mean()) for f in fractions if len(summ) and (summ.fraction == f).any()}
+    rep['multilabel_head'] = multilabel_head(feats, y, pairs.label_names, min_pos, fractions, seeds)
     rep['linear_probe'] = {'mean_test_auc': mean_auc, 'labels': sorted(set(probe.label)) if len(probe) else [],
                            'table': nan_to_none(probe.to_dict('records')), 'skipped': skipped,
                            'summary': nan_to_none(summ.to_dict('records'))}

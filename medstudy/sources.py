@@ -4,23 +4,23 @@
 
 # %% ../nbs/01b_sources.ipynb #8dcb533c
 from __future__ import annotations
-import re, hashlib, warnings
+import os, re, hashlib, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 import numpy as np, pandas as pd, torch
 from PIL import Image, ImageOps
-from .core import find_data, sha256_of
+from .core import find_data, sha256_of, cache_dir
 from .data import medmnist_flags, MedMNISTSplit, load_medmnist, concat_medmnist, npz_name
 from .cxr import ReportError, read_iu_reports, join_iu_images, load_cxr_table, load_image, MIMIC_HUB
 from .report_labels import label_reports, label_targets, CHEXPERT_OBS
 from .encoders import hub_offline
 
 # %% auto #0
-__all__ = ['SOURCES', 'COVID_CXR', 'MIMIC_LOCAL', 'SPLIT_FRACTIONS', 'DataSource', 'register_source', 'medmnist_source',
-           'get_source', 'clean_report', 'decode_image', 'ReportPairs', 'pairs_from_table', 'covid_cxr_pairs',
-           'iu_xray_pairs', 'parse_columns', 'table_pairs', 'mimic_cxr_pairs', 'patient_split', 'pairs_split_manifest',
-           'pairs_splits']
+__all__ = ['SOURCES', 'MEMMAP_BYTES', 'COVID_CXR', 'MIMIC_LOCAL', 'SPLIT_FRACTIONS', 'DataSource', 'register_source',
+           'medmnist_source', 'get_source', 'clean_report', 'decode_image', 'decode_images', 'ReportPairs',
+           'ArrowColumn', 'pairs_from_table', 'covid_cxr_pairs', 'iu_xray_pairs', 'parse_columns', 'table_pairs',
+           'mimic_cxr_pairs', 'patient_split', 'pairs_split_manifest', 'RowView', 'pairs_splits']
 
 # %% ../nbs/01b_sources.ipynb #293cdf79
 @dataclass(frozen=True)
@@ -96,6 +96,41 @@ def decode_image(x, # What a table holds: a path, bytes, a `datasets` image dict
     im = load_image(x, 'L', source)
     return np.asarray(ImageOps.fit(im, (size, size), Image.LANCZOS))
 
+# %% ../nbs/01b_sources.ipynb #1f50909f
+MEMMAP_BYTES = 2 << 30 # Decoded image sets larger than this go to a memory-mapped file in the cache, not to RAM
+
+def _image_identity(x) -> bytes:
+    "What names an image for the decoded cache: its path and file size, or the SHA-256 of its bytes."
+    if isinstance(x, dict): x = x.get('bytes') or x.get('path')
+    if isinstance(x, (bytes, bytearray)): return hashlib.sha256(x).digest()
+    p = Path(str(x))
+    return f'{p.resolve()}:{p.stat().st_size if p.exists() else -1}'.encode()
+
+def decode_images(xs, # Per image what a table holds (path, bytes, image dict), as a sequence
+                  size:int, # Side of the square images
+                  records:list, # Record id per image, for error messages
+                  name:str='', # Source name, for messages and the cache file's name
+                  memmap_bytes:int|None=None, # Above this many bytes, memory-map (default `MEMMAP_BYTES`)
+                 ) -> torch.Tensor:
+    "uint8 `[N, 1, size, size]`: decoded in memory, or above `memmap_bytes` into a memory-mapped cache file that later runs reuse."
+    where = lambda i: f'{name} row {i} ({records[i]})'
+    if len(xs) * size * size <= (MEMMAP_BYTES if memmap_bytes is None else memmap_bytes):
+        return torch.from_numpy(np.stack([decode_image(x, size, where(i)) for i, x in enumerate(xs)]))[:, None]
+    h = hashlib.sha256(f'{size}\n'.encode())
+    for x in xs: h.update(_image_identity(x))
+    path = cache_dir(create=True)/'decoded'/f"{re.sub(r'[^A-Za-z0-9._-]+', '-', name) or 'table'}-{size}px-{h.hexdigest()[:16]}.npy"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.stem + f'.partial-{os.getpid()}.npy')
+        a = np.lib.format.open_memmap(tmp, 'w+', np.uint8, (len(xs), 1, size, size))
+        try:
+            for i, x in enumerate(xs): a[i, 0] = decode_image(x, size, where(i))
+            a.flush(); del a
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True); raise
+    return torch.from_numpy(np.load(path, mmap_mode='c'))  # copy-on-write: pages are read when a batch touches them
+
 # %% ../nbs/01b_sources.ipynb #e9cb40b5
 @dataclass
 class ReportPairs:
@@ -122,6 +157,22 @@ class ReportPairs:
         for r, t in zip(self.records, self.texts): h.update(f'{r}\t{t}\n'.encode())
         return h.hexdigest()
 
+# %% ../nbs/01b_sources.ipynb #111ec084
+class _Rows:
+    "The rows `idx` of a sequence, read when iterated (a view of a large table's column, not a copy)."
+    def __init__(self, seq, idx): self.seq, self.idx = seq, np.asarray(idx)
+    def __len__(self): return len(self.idx)
+    def __getitem__(self, i): return self.seq[int(self.idx[i])]
+    def __iter__(self): return (self.seq[int(i)] for i in self.idx)
+
+class ArrowColumn:
+    "One column of a `datasets.Dataset` as a sequence that reads its memory-mapped rows in batches, never all at once."
+    def __init__(self, ds, col:str, batch:int=256): self.ds, self.col, self.batch = ds.select_columns([col]), col, batch
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, i): return self.ds[int(i)][self.col]
+    def __iter__(self):
+        for b in self.ds.iter(batch_size=self.batch): yield from b[self.col]
+
 # %% ../nbs/01b_sources.ipynb #ceec97ec
 def pairs_from_table(df:pd.DataFrame, # One row per image
                      image:str, # Column of images (paths relative to `root`, bytes or image dicts)
@@ -132,9 +183,10 @@ def pairs_from_table(df:pd.DataFrame, # One row per image
                      root:Path|None=None, # Folder that relative image paths start from
                      name:str='table', # Source name, for messages
                      files=(), # Data files, for provenance
+                     images=None, # The image column as a sequence when `df` leaves it out (a large table's column, read lazily)
                     ) -> ReportPairs:
     "Decode a table's images and clean its texts into `ReportPairs`; rows with an empty report are left out and counted."
-    for c in (image, patient, label) + ((text,) if isinstance(text, str) else ()):
+    for c in ((image,) if images is None else ()) + (patient, label) + ((text,) if isinstance(text, str) else ()):
         if c is not None and c not in df.columns:
             raise ReportError(f'{name}: no column {c!r}; it has {list(df.columns)}. Name the right ones with '
                               f'columns="image=<col>,text=<col>[+<col>],patient=<col>,label=<col>".')
@@ -142,12 +194,15 @@ def pairs_from_table(df:pd.DataFrame, # One row per image
     keep = np.array([bool(t) for t in texts])
     if not keep.any(): raise ReportError(f'{name}: every report text is empty (column {text!r}); name a text column with columns="text=<col>".')
     skipped = {'empty report': int((~keep).sum())} if (~keep).any() else {}
+    col = df[image].tolist() if images is None else images
+    if len(col) != len(keep): raise ReportError(f'{name}: {len(col)} images for {len(keep)} rows.')
     df = df[keep].reset_index(drop=True); texts = [t for t, k in zip(texts, keep) if k]
-    imgs, recs = [], []
-    for i, x in enumerate(df[image]):
+    xs = col if keep.all() else _Rows(col, np.flatnonzero(keep))
+    recs, paths = [], []
+    for i, x in enumerate(xs if images is None else ()):  # an in-table column is read once, by `decode_images`
         rec = Path(x).name if isinstance(x, (str, Path)) else f'{name}[{i}]'  # the file name, or the row of an in-table image
-        if isinstance(x, (str, Path)) and root is not None and not Path(x).is_absolute(): x = Path(root)/x
-        imgs.append(decode_image(x, img_size, f'{name} row {i} ({rec})')); recs.append(rec)
+        paths.append(Path(root)/x if isinstance(x, (str, Path)) and root is not None and not Path(x).is_absolute() else x); recs.append(rec)
+    if images is not None: recs, paths = [f'{name}[{i}]' for i in range(len(xs))], xs
     pats = df[patient].astype(str).to_numpy() if patient else np.array(recs)
     if label:
         lab = [sorted({o.strip() for o in str(v).split(',') if o.strip()}) if pd.notna(v) else [] for v in df[label]]
@@ -157,7 +212,7 @@ def pairs_from_table(df:pd.DataFrame, # One row per image
     else:
         y, _ = label_targets(label_reports(texts), uncertain='ones'); names = list(CHEXPERT_OBS)
         src = 'CheXpert-14 labels of the report text (medstudy.report_labels, uncertain as positive)'
-    return ReportPairs(torch.from_numpy(np.stack(imgs))[:, None], texts, pats, recs, y, names, src, name, list(files), skipped)
+    return ReportPairs(decode_images(paths, img_size, recs, name), texts, pats, recs, y, names, src, name, list(files), skipped)
 
 # %% ../nbs/01b_sources.ipynb #5115def1
 COVID_CXR = 'covid_cxr/metadata.csv' # Where the covid-cxr table sits in a data folder
@@ -206,11 +261,11 @@ def _text_of(cols:list):
 # %% ../nbs/01b_sources.ipynb #26410c87
 MIMIC_LOCAL = 'mimic_cxr' # A local copy of the hub table in a data folder (parquet / arrow / save_to_disk / image folder)
 
-def _table_frame(src:str|Path, split:str='train') -> tuple:
-    "A local table (csv / json / parquet / arrow / save_to_disk / image folder) or a hub name as a DataFrame, and its files."
+def _table_frame(src:str|Path, split:str='train', lazy:str|None=None) -> tuple:
+    "A local table (csv / json / parquet / arrow / save_to_disk / image folder) or a hub name as a DataFrame, its files, and its column `lazy` read lazily."
     p = Path(str(src)).expanduser()
-    if p.is_file() and p.suffix.lower() == '.csv': return pd.read_csv(p), p.parent, [p]
-    if p.is_file() and p.suffix.lower() in ('.json', '.jsonl'): return pd.read_json(p, lines=p.suffix.lower() == '.jsonl'), p.parent, [p]
+    if p.is_file() and p.suffix.lower() == '.csv': return pd.read_csv(p), p.parent, [p], None
+    if p.is_file() and p.suffix.lower() in ('.json', '.jsonl'): return pd.read_json(p, lines=p.suffix.lower() == '.jsonl'), p.parent, [p], None
     if not p.exists() and hub_offline(): raise ConnectionError(f'{src}: not a local file or folder, and the Hugging Face hub cannot be reached. '
                                                            f'Put a local copy in <data folder>/{MIMIC_LOCAL}, or pass dataset=<path of the table>.')
     import datasets  # as in medstudy.cxr: only table sources pay for importing it
@@ -218,19 +273,22 @@ def _table_frame(src:str|Path, split:str='train') -> tuple:
     for c, f in (ds.features or {}).items():
         if isinstance(f, datasets.Image): ds = ds.cast_column(c, datasets.Image(decode=False))
     files = [p] if p.is_file() else sorted(q for q in p.rglob('*') if q.suffix in ('.parquet', '.arrow', '.csv')) if p.exists() else []
-    return ds.to_pandas(), (p.parent if p.is_file() else p if p.exists() else None), files
+    root = p.parent if p.is_file() else p if p.exists() else None
+    if lazy in (ds.column_names or []):  # the image bytes stay in the memory-mapped arrow table until they are decoded
+        return ds.remove_columns([lazy]).to_pandas(), root, files, ArrowColumn(ds, lazy)
+    return ds.to_pandas(), root, files, None
 
 @register_source('table', 'reports', find=lambda d, size=28: (Path(d) if Path(str(d)).expanduser().exists() else None, f'{d}: no such file or folder'), description= 'a local table of images and report text: dataset=<path> columns="image=<col>,text=<col>[+<col>],patient=<col>,label=<col>"',
                  image_encoder='tf_efficientnet_lite0', pretrained=True, img_size=128, bs=32, recipe='s0')
 def table_pairs(dataset:str, img_size:int=128, columns:str='') -> ReportPairs:
     "Pairs from a local table: the image and text columns named in `columns` (default: the MIMIC-CXR layout)."
-    df, root, files = _table_frame(dataset)
     c = {'image': 'image', 'text': ['findings', 'impression'], **parse_columns(columns)}
+    df, root, files, images = _table_frame(dataset, lazy=c['image'])
     if 'patient' not in c and 'subject_id' in df.columns: c['patient'] = 'subject_id'
-    missing = [o for o in [c['image'], *c['text']] if o not in df.columns]
+    missing = [o for o in ([] if images is not None else [c['image']]) + c['text'] if o not in df.columns]
     if missing: raise ReportError(f'{dataset}: no column {", ".join(map(repr, missing))}; it has {list(df.columns)}. '
                                   f'Name them with columns="image=<col>,text=<col>[+<col>],patient=<col>,label=<col>".')
-    return pairs_from_table(df, c['image'], _text_of(c['text']), c.get('patient'), c.get('label'), img_size, root, Path(str(dataset)).name, files)
+    return pairs_from_table(df, c['image'], _text_of(c['text']), c.get('patient'), c.get('label'), img_size, root, Path(str(dataset)).name, files, images)
 
 # %% ../nbs/01b_sources.ipynb #3351857e
 @register_source('mimic-cxr', 'reports', f'MIMIC-CXR in the Hugging Face layout of S0 ({MIMIC_HUB}): image, findings, impression',
@@ -266,7 +324,19 @@ def pairs_split_manifest(pairs:ReportPairs, split:dict, seed:int) -> dict:
                                              'sha256': sha256_of('\n'.join(pairs.records[j] for j in i)),
                                              'records': [pairs.records[j] for j in i]} for k, i in split.items()}}
 
+# %% ../nbs/01b_sources.ipynb #5369e7f9
+class RowView:
+    "The rows `idx` of an image tensor, gathered only when indexed: a split of memory-mapped pairs stays on disk."
+    def __init__(self, base:torch.Tensor, idx): self.base, self.idx = base, torch.as_tensor(np.asarray(idx), dtype=torch.long)
+    def __len__(self): return len(self.idx)
+    def __getitem__(self, i): return self.base[self.idx[i]]
+    @property
+    def shape(self): return torch.Size((len(self.idx), *self.base.shape[1:]))
+    @property
+    def dtype(self): return self.base.dtype
+    def __repr__(self): return f'RowView({len(self)} of {len(self.base)} rows, {tuple(self.base.shape[1:])})'
+
 # %% ../nbs/01b_sources.ipynb #19085b71
 def pairs_splits(pairs:ReportPairs, split:dict) -> dict:
     "The splits as `MedMNISTSplit`s whose label is the row index (a batch's targets say which reports go with its images)."
-    return {k: MedMNISTSplit(pairs.images[i], torch.as_tensor(i, dtype=torch.long)[:, None], 'multiclass') for k, i in split.items()}
+    return {k: MedMNISTSplit(RowView(pairs.images, i), torch.as_tensor(i, dtype=torch.long)[:, None], 'multiclass') for k, i in split.items()}

@@ -21,7 +21,7 @@ from .encoders import (image_encoder, text_encoder, ImageTextModel, ImageHead, m
 from .losses import InfoNCELoss, ConVIRTLoss, MGCALoss, MarginContrastiveLoss, MAELoss
 from .learner import (classifier_learner, contrastive_learner, pretrain_learner, get_recipe, RECIPES, IMAGE_ARCHS, distributed, unwrap,
                               PRECISIONS, precision_policy, load_resumable,
-                              load_checkpoint, CheckpointError, MedLearner)
+                              load_checkpoint, CheckpointError, MedLearner, FreezeForEpochs)
 from .evaluate import retrieval_metrics, extract_embeddings, text_embeddings
 
 # %% auto #0
@@ -41,16 +41,17 @@ class Objective:
     description:str # One line for `--help` and error messages
     build:Callable|None = None # `build(cfg, data) -> (model, loss)`; None: `classifier_learner` builds the classifier
     defaults:dict = field(default_factory=dict) # Values of the `TrainConfig` fields left at 'auto' (before the data source's)
+    callbacks:Callable|None = None # `callbacks(model, loss) -> list` of fastai callbacks the objective's training needs
 
 # %% ../nbs/04b_train_api.ipynb #f3c95834
 FAMILIES = ('classifier', 'contrastive', 'pretrain')
 OBJECTIVES = {} # name -> `Objective`, filled by `register_objective`
 
-def register_objective(name:str, family:str, description:str, **defaults):
+def register_objective(name:str, family:str, description:str, callbacks:Callable|None=None, **defaults):
     "Decorator: register `build(cfg, data) -> (model, loss)` as the objective `name` (as timm registers a model)."
     if family not in FAMILIES: raise ValueError(f'family must be one of {FAMILIES}, got {family!r}.')
     def deco(build):
-        OBJECTIVES[name] = Objective(name, family, description, build, dict(defaults))
+        OBJECTIVES[name] = Objective(name, family, description, build, dict(defaults), callbacks)
         return build
     return deco
 
@@ -272,10 +273,15 @@ def convirt_model(cfg:TrainConfig, data=None) -> tuple:
     "ConVIRT (lambda 0.75, tau 0.1)."
     return image_text_model(cfg), ConVIRTLoss()
 
-@register_objective('mgca', 'contrastive', "MGCA: instance, token and prototype alignment (S4)")
+def _mgca_callbacks(model, loss) -> list:
+    "MGCA's prototypes stay fixed for the loss's `freeze_epochs` first epochs."
+    return [FreezeForEpochs([loss.prototypes], loss.freeze_epochs)]
+
+@register_objective('mgca', 'contrastive', "MGCA: instance, token and prototype alignment (S4)", callbacks=_mgca_callbacks)
 def mgca_model(cfg:TrainConfig, data=None) -> tuple:
-    "MGCA, its word weights from the text encoder's last-layer [CLS] attention and, for a ViT, patch weights from its last block."
+    "MGCA on whole words: word weights from the text encoder's last-layer [CLS] attention and, for a ViT, patch weights from its last block."
     model = image_text_model(cfg)
+    model.merge_words = True
     model.text_encoder.keep_attention(True)
     try: model.image_encoder.keep_attention(True)
     except ValueError: pass  # a CNN has no attention blocks: its patches weigh the same
@@ -460,6 +466,7 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
     data = run_source_data(cfg)
     if fam != 'classifier':
         model, loss = objective_model(cfg, data)
+        if (oc := OBJECTIVES[cfg.objective].callbacks) is not None: cbs = list(cbs or []) + oc(model, loss)
         dk = model_data_kwargs(model)
         dls, kind, n_out, ch, paths = run_data(cfg, device, mean=dk['mean'], std=dk['std'], data=data)
     else: dls, kind, n_out, ch, paths = run_data(cfg, device, data=data)

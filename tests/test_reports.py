@@ -62,6 +62,18 @@ def test_infonce_on_a_local_table(iu_table, tmp_path):
         train(dataset=str(iu_table), columns='patient=uid', objective='infonce', img_size=32, epochs=1, out_dir=str(tmp_path/'r2'), progress=False)
     assert not (tmp_path/'r2').exists()
 
+def test_memory_mapped_pairs_train_the_same(iu_table, tmp_path, monkeypatch):
+    "Forced onto the memory-mapped path (a budget of 0 bytes), the same table trains to the same numbers, from a cache file."
+    import medstudy.sources as src
+    from medstudy.train import train
+    kw = dict(dataset=str(iu_table), columns='patient=image_id', objective='infonce', img_size=32, epochs=1, progress=False, seed=0)
+    a = train(out_dir=str(tmp_path/'ram'), **kw)
+    monkeypatch.setenv('MEDSTUDY_CACHE', str(tmp_path/'cache')); monkeypatch.setattr(src, 'MEMMAP_BYTES', 0)
+    b = train(out_dir=str(tmp_path/'mapped'), **kw)
+    assert len(list((tmp_path/'cache'/'decoded').glob('*.npy'))) == 1
+    assert a['best'] == b['best'] and a['retrieval'] == b['retrieval']
+    assert json.loads((tmp_path/'ram/train_split.json').read_text()) == json.loads((tmp_path/'mapped/train_split.json').read_text())
+
 def _table(tmp_path, rows, name='t.csv'):
     for f in ('ok.png', 'ok2.png'): Image.new('L', (16, 16), 128).save(tmp_path/f)
     (tmp_path/'bad.png').write_bytes(b'not an image')
