@@ -202,8 +202,10 @@ def label_prompts(flag:str, # MedMNIST flag
     if not 0 <= label < info.n_classes: raise ValueError(f'{flag} has labels 0..{info.n_classes-1}, got {label}.')
     return [t.format(modality=info.modality, label=info.label_text[label]) for t in templates]
 
-def class_prompts(flag:str, templates=PROMPT_TEMPLATES) -> list[list[str]]:
-    "`label_prompts` for every class of `flag`, in label order."
+def class_prompts(flag:str, # A MedMNIST flag, or several joined by ',' (S1: one label space with offsets)
+                  templates=PROMPT_TEMPLATES) -> list[list[str]]:
+    "`label_prompts` for every class of `flag`, in label order; for joined flags, each member's in turn (its label offset order)."
+    if ',' in flag: return [p for f in flag.split(',') if f.strip() for p in class_prompts(f.strip(), templates)]
     return [label_prompts(flag, i, templates) for i in range(task_info(flag).n_classes)]
 
 # %% ../nbs/01_data.ipynb #4b164d62

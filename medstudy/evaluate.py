@@ -24,8 +24,8 @@ __all__ = ['KINDS', 'PROBE_CS', 'check_kind', 'as_label_scores', 'one_hot', 'auc
            'retrieval_metrics', 'Probe', 'probe_scores', 'fit_probe', 'linear_probe', 'seed_summary',
            'finetune_at_fractions', 'compare_representations', 'paired_difference', 'as_image_encoder', 'norm_stats',
            'read_params', 'run_data_kwargs', 'load_run', 'predict_scores', 'save_figure', 'plot_confusion', 'plot_roc',
-           'plot_metric_bars', 'plot_label_efficiency', 'per_dataset_metrics', 'evaluate_run', 'probe_table',
-           'compare_runs']
+           'plot_metric_bars', 'plot_label_efficiency', 'per_dataset_metrics', 'model_inputs', 'evaluate_run',
+           'probe_table', 'compare_runs']
 
 # %% ../nbs/06_evaluate.ipynb #433d1349
 KINDS = ('binary', 'multiclass', 'ordinal', 'multilabel')
@@ -724,20 +724,46 @@ def per_dataset_metrics(y_true, # Global labels `[N]` of the joined split
 # %% ../nbs/06_evaluate.ipynb #29e49117
 def _records(df:pd.DataFrame) -> list: return nan_to_none(df.to_dict('records'))
 
+# %% ../nbs/06_evaluate.ipynb #f9371735
+def model_inputs(model:nn.Module, params:dict) -> dict:
+    "The input pipeline of a pretrained run's own image encoder: the run's data settings with the encoder's size, channels and statistics."
+    from medstudy.train import model_data_kwargs  # medstudy.train imports this module
+    dk = {**run_data_kwargs(params), **model_data_kwargs(model)}
+    dk['mean'], dk['std'] = norm_stats(model)
+    return dk
+
 # %% ../nbs/06_evaluate.ipynb #b3139455
-def _evaluate_joined_run(run_dir, model, params, ck, sha, which, split, n_boot, boot_seed, device, t0):
-    "A run on joined data sets: its classifier over the joined label space and per member (`per_dataset_metrics`)."
+def _evaluate_joined_run(run_dir, model, params, ck, sha, which, split, n_boot, boot_seed, device, t0, seeds=(0, 1, 2), Cs=PROBE_CS):
+    "A run on joined data sets, over the joined label space and per member: its classifier, or a CLIP run's zero-shot and S1's classifier on its embeddings."
     joined = concat_medmnist([f.strip() for f in params['dataset'].split(',')], params.get('size', 28))
-    s, y = predict_scores(model, eval_loader(joined[split], **run_data_kwargs(params)), 'multiclass', device)
-    per = per_dataset_metrics(y, s, joined.sources[split], joined.flags, joined.offsets, n_boot, boot_seed)
     rep = {'run_dir': str(run_dir), 'dataset': params['dataset'], 'split': split, 'kind': 'multiclass', 'label_names': joined.label_names,
            'params': params, 'checkpoint': {'which': which, 'path': str(ck) if ck else None, 'sha256': sha},
-           'classifier': per['all'], 'per_dataset': {f: per[f] for f in joined.flags},
-           'zero_shot': {'skipped': 'joined data sets: zero-shot is evaluated one data set at a time'},
-           'retrieval': {'skipped': 'joined data sets: retrieval is evaluated one data set at a time'},
-           'linear_probe': {'skipped': 'joined data sets: the S1 row reports the classifier per member'}}
-    figs = {'per_dataset_bars': plot_metric_bars(per, title=f'{params["dataset"]} {split}: per data set'),
-            'classifier_confusion': plot_confusion(y, s, 'multiclass', joined.label_names, f'joined {split}: the run\'s classifier')}
+           'retrieval': {'skipped': 'joined data sets: retrieval is evaluated one data set at a time'}}
+    src, y = joined.sources[split].numpy(), joined[split].labels.numpy()[:, 0]
+    per_set = lambda s: per_dataset_metrics(y, s, src, joined.flags, joined.offsets, n_boot, boot_seed)
+    if not hasattr(model, 'encode_text'):  # S1's multi-dataset classifier
+        s, _ = predict_scores(model, eval_loader(joined[split], **run_data_kwargs(params)), 'multiclass', device)
+        per = per_set(s)
+        rep.update(classifier=per['all'], per_dataset={f: per[f] for f in joined.flags},
+                   zero_shot={'skipped': 'the run has no text encoder'}, linear_probe={'skipped': 'the S1 row reports the classifier per member'})
+        figs = {'per_dataset_bars': plot_metric_bars(per, title=f'{params["dataset"]} {split}: per data set'),
+                'classifier_confusion': plot_confusion(y, s, 'multiclass', joined.label_names, f'joined {split}: the run\'s classifier')}
+    else:  # S1's CLIP on the joined label texts: zero-shot by the class descriptions, and a classifier on its frozen image embeddings
+        dk = model_inputs(model, params)
+        feats = {s: extract_embeddings(as_image_encoder(model), eval_loader(joined[s], **dk), device, progress=False)[0] for s in ('train', 'val', split)}
+        pe = prompt_embeddings(model, class_prompts(params['dataset']), device=device)
+        zs, zsc = zero_shot_eval(feats[split], y, pe, 'multiclass', joined.label_names, n_boot=n_boot, seed=boot_seed)
+        zper = per_set(zsc['ensemble'])
+        lab = {s: joined[s].labels.numpy() for s in ('train', 'val', split)}
+        pdf, psc = linear_probe({'train': feats['train'], 'val': feats['val'], 'test': feats[split]},
+                                {'train': lab['train'], 'val': lab['val'], 'test': lab[split]}, 'multiclass', (1.0,), tuple(seeds), Cs)
+        pper = per_set(psc[(1.0, seeds[0])])
+        rep.update(zero_shot={'ensemble': zs['ensemble'], 'per_dataset': {f: zper[f] for f in joined.flags}},
+                   linear_probe={'classifier': 'logistic regression on the frozen CLIP image embeddings, all training labels',
+                                 'table': _records(pdf), 'all': pper['all'], 'per_dataset': {f: pper[f] for f in joined.flags}})
+        figs = {'per_dataset_bars': plot_metric_bars({'zero-shot': zper['all'], **{f'zero-shot, {f}': zper[f] for f in joined.flags},
+                                                      'probe': pper['all']}, title=f'{params["dataset"]} {split}: CLIP run'),
+                'zero_shot_confusion': plot_confusion(y, zsc['ensemble'], 'multiclass', joined.label_names, f'joined {split}: zero-shot, prompt ensemble')}
     rep['figures'] = [str(p.relative_to(run_dir)) for n, f in figs.items() for p in save_figure(f, Path(run_dir)/'figures'/n)]
     rep['provenance'] = {**provenance(joined.paths, device), 'start': t0, 'end': now_iso()}
     atomic_write_json(Path(run_dir)/'eval.json', nan_to_none(rep))
@@ -759,14 +785,11 @@ def evaluate_run(run_dir:str|Path, # A training run directory (params.json, chec
     if model is None: model, params, ck, sha = load_run(run_dir, which)
     else: params, ck, sha = read_params(run_dir), None, state_dict_sha256(model)
     flag = str(params['dataset'])
-    if ',' in flag: return _evaluate_joined_run(run_dir, model, params, ck, sha, which, split, n_boot, boot_seed, device, t0)
+    if ',' in flag: return _evaluate_joined_run(run_dir, model, params, ck, sha, which, split, n_boot, boot_seed, device, t0, seeds, Cs)
     data = load_medmnist(flag, params.get('size', 28)); info, kind = data.info, data.info.kind; names = info.label_text
     dk = run_data_kwargs(params)
     classifier = not hasattr(model, 'encode_image') and params.get('objective', 'ce') == 'ce'
-    if not classifier:  # the input pipeline of the model's own image encoder
-        from medstudy.train import model_data_kwargs
-        dk = {**dk, **model_data_kwargs(model)}
-        dk['mean'], dk['std'] = norm_stats(model)
+    if not classifier: dk = model_inputs(model, params)  # the input pipeline of the model's own image encoder
     rep = {'run_dir': str(run_dir), 'dataset': flag, 'split': split, 'kind': kind, 'label_names': names, 'params': params,
            'checkpoint': {'which': which, 'path': str(ck) if ck else None, 'sha256': sha, 'weights_sha256': state_dict_sha256(model)},
            'inputs': dk}

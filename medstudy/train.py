@@ -173,7 +173,7 @@ def _check_data(self:TrainConfig):
     multilabel = task_info(flags[0]).kind == 'multilabel'
     if len(flags) > 1 and any(task_info(f).kind == 'multilabel' for f in flags):
         bad('dataset', 'multi-label data sets cannot be joined with label offsets; train them alone.')
-    if fam != 'classifier' and len(flags) > 1: bad('dataset', f'{self.objective} trains on the label prompts of one data set; give a single flag.')
+    if fam == 'pretrain' and len(flags) > 1: bad('dataset', f'{self.objective} trains on one data set; give a single flag (contrastive objectives and ce join several).')
     if fam == 'contrastive' and multilabel:
         bad('dataset', f'{self.objective} pairs each image with the prompt of its one class; multi-label data sets need objective="ce".')
     if self.objective == 'llm' and multilabel:
@@ -250,7 +250,7 @@ PROJ_DIMS = {'infonce': 512, 'convirt': 512, 'mgca': 128} # Shared embedding siz
 
 def run_in_chans(cfg:TrainConfig) -> int:
     "Input channels of a single-data-set run's model: 3 for ImageNet weights (grey is repeated), else the data's."
-    return 3 if cfg.pretrained else 1 if cfg.reports else task_info(cfg.flags[0]).n_channels
+    return 3 if cfg.pretrained else 1 if cfg.reports else max(task_info(f).n_channels for f in cfg.flags)  # joined: grey repeated to RGB
 
 def run_image_encoder(cfg:TrainConfig):
     "The run's timm image encoder (ImageNet weights when `pretrained`; the ResNet 28-px stem up to 64 px)."
@@ -474,7 +474,7 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
     kw = dict(recipe=r, path=out, cbs=cbs, device=device, monitor=cfg.monitor if main else None, grad_accum=cfg.grad_accum,
               bs=cfg.bs, clip=cfg.clip or None, checkpoint=main, history=main, fingerprint=cfg.fingerprint(), precision=policy)
     if fam == 'contrastive':  # each image's own report, or its class's prompts; targets index them
-        texts = [[t] for t in data.texts] if cfg.reports else class_prompts(cfg.flags[0])
+        texts = [[t] for t in data.texts] if cfg.reports else class_prompts(','.join(cfg.flags))
         learn = contrastive_learner(dls, model, loss, texts, max_length=text_length(model.text_encoder.tokenizer, texts, cfg.max_length), **kw)
     elif fam == 'pretrain': learn = pretrain_learner(dls, model, loss, **kw)
     else: learn = classifier_learner(dls, kind, n_out, cfg.image_encoder, in_chans=ch, pretrained=cfg.pretrained,
