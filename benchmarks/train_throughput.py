@@ -1,10 +1,12 @@
 """Training throughput of our fastai Learner under the precision policy against a plain fp32 PyTorch loop.
 
-Three training steps of the study, each on real PneumoniaMNIST batches:
+Four training steps of the study, each on real batches:
   (a) MedMNIST's ResNet-18 (28), batch 128, cross-entropy, Adam 1e-3. The peer is a plain loop written as
       MedMNIST's own `train_and_eval_pytorch.py` trains (forward, loss, backward, optimiser step, fp32).
   (b) The offline CLIP pair, EfficientNet-Lite0 + all-MiniLM-L6-v2 at 64 px, batch 32, InfoNCE on label prompts.
   (c) The ViT-Tiny MAE of S2 at 28 px (4-px patches, 75% masked), batch 128.
+  (d) One report-pretraining step of the chest X-ray track: the offline CLIP pair at 128 px, batch 32, InfoNCE on each
+      covid-cxr X-ray's own clinical note (needs ../shared/data on the data search path: MEDSTUDY_DATA; skipped otherwise).
 Variants, interleaved in one process (rep 1: every variant, rep 2: every variant, ...): `plain_fp32` (the peer),
 `learner_fp32`, `learner_bf16` (forced, to show what the policy weighs) and `learner_auto` (`precision='auto'`,
 what `train` does). Each variant times `--steps` training steps after `--warmup` steps; the figure is the median
@@ -21,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault('HF_HUB_OFFLINE', '1'); os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
 from fastai.callback.core import Callback, CancelEpochException
 from medstudy.core import seed_everything, cpu_info
-from medstudy.train import TrainConfig, run_data, objective_model, model_data_kwargs
+from medstudy.train import TrainConfig, run_data, run_source_data, objective_model, model_data_kwargs, text_length
 from medstudy.data import class_prompts
 from medstudy.learner import (classifier_learner, contrastive_learner, pretrain_learner, classifier_model, task_loss,
                               precision_policy, LabelPrompts, get_recipe)
@@ -32,6 +34,7 @@ CASES = {
     'b': dict(name='lite0_minilm_infonce_64', cfg=dict(dataset='pneumoniamnist', objective='infonce', image_encoder='tf_efficientnet_lite0',
                                                      pretrained=True, img_size=64, bs=32, recipe='s0')),
     'c': dict(name='vit_tiny_mae_28', cfg=dict(dataset='pneumoniamnist', objective='mae', image_encoder='vit_tiny_mae', bs=128, recipe='mgca')),
+    'd': dict(name='lite0_minilm_infonce_covid_cxr_128', cfg=dict(dataset='covid-cxr', objective='infonce', bs=32)),
 }
 
 class StepTimer(Callback):
@@ -47,18 +50,20 @@ class StepTimer(Callback):
         if len(self.times) >= self.steps: raise CancelEpochException()
 
 def build(case:dict, dev):
-    "The case's config, data on `dev`, a factory of identical fresh models on `dev`, and the loss."
+    "The case's config, data on `dev`, a factory of identical fresh models on `dev`, the loss and the texts (contrastive cases)."
     cfg = TrainConfig(**case['cfg'], progress=False).validated()
     seed_everything(0)
+    data = run_source_data(cfg)
     if cfg.objective == 'ce':
-        dls, kind, n_out, ch, _ = run_data(cfg, dev)
+        dls, kind, n_out, ch, _ = run_data(cfg, dev, data=data)
         base, loss = classifier_model('resnet18', n_out, ch, False, True), task_loss(kind)
     else:
-        base, loss = objective_model(cfg)
+        base, loss = objective_model(cfg, data)
         dk = model_data_kwargs(base)
-        dls, kind, n_out, ch, _ = run_data(cfg, dev, mean=dk['mean'], std=dk['std'])
+        dls, kind, n_out, ch, _ = run_data(cfg, dev, mean=dk['mean'], std=dk['std'], data=data)
     base = base.to(dev); loss.to(dev)  # in place: fastai's BaseLoss.to returns None
-    return cfg, dls, kind, n_out, (lambda: copy.deepcopy(base)), loss
+    texts = None if cfg.family != 'contrastive' else [[t] for t in data.texts] if cfg.reports else class_prompts(cfg.flags[0])
+    return cfg, dls, kind, n_out, (lambda: copy.deepcopy(base)), loss, texts
 
 def plain_step_fn(cfg, model, loss, prompts_cb):
     "One fp32 training step as a plain PyTorch loop writes it."
@@ -86,14 +91,12 @@ def time_plain(cfg, dls, model, loss, prompts_cb, warmup, steps, dev):
         if len(times) >= steps: break
     return times
 
-def learner_for(cfg, dls, kind, n_out, model, loss, precision, timer, dev):
+def learner_for(cfg, dls, kind, n_out, model, loss, precision, timer, dev, texts=None):
     kw = dict(path=Path(os.environ.get('TMPDIR', '/tmp'))/'medstudy_bench', checkpoint=False, history=False, monitor=None,
               precision=precision_policy(precision, dev, cfg.image_encoder), cbs=[timer], recipe=cfg.recipe, device=dev)
     if cfg.objective == 'ce': return classifier_learner(dls, kind, n_out, model=model, **kw)
     if cfg.objective == 'mae': return pretrain_learner(dls, model, loss, **kw)
-    prompts = class_prompts(cfg.flags[0])
-    n_tok = max(len(model.text_encoder.tokenizer(t)['input_ids']) for p in prompts for t in p)
-    return contrastive_learner(dls, model, loss, prompts, max_length=n_tok, **kw)
+    return contrastive_learner(dls, model, loss, texts, max_length=text_length(model.text_encoder.tokenizer, texts, cfg.max_length), **kw)
 
 def time_learner(learn, timer):
     timer.times = []
@@ -109,12 +112,11 @@ def flops_per_step(cfg, dls, model, loss, prompts_cb) -> float:
 
 def run_case(key, reps, warmup, steps, dev):
     case = CASES[key]
-    cfg, dls, kind, n_out, fresh, loss = build(case, dev)
+    cfg, dls, kind, n_out, fresh, loss, texts = build(case, dev)
     prompts_cb = None
-    if cfg.objective in ('infonce', 'convirt', 'mgca'):
-        prompts = class_prompts(cfg.flags[0]); m = fresh()
-        n_tok = max(len(m.text_encoder.tokenizer(t)['input_ids']) for p in prompts for t in p)
-        prompts_cb = LabelPrompts(m.text_encoder.tokenizer, prompts, n_tok)
+    if texts is not None:  # the same tokenised texts as the learner's `LabelPrompts`
+        tok = fresh().text_encoder.tokenizer
+        prompts_cb = LabelPrompts(tok, texts, text_length(tok, texts, cfg.max_length))
     flops = flops_per_step(cfg, dls, fresh(), loss, prompts_cb)
     variants = ['plain_fp32', 'learner_fp32', 'learner_bf16', 'learner_auto']
     if dev.type == 'cpu' and not cpu_info()['bf16']: variants.remove('learner_bf16')  # emulated bf16: no reason to time it
@@ -123,7 +125,7 @@ def run_case(key, reps, warmup, steps, dev):
     learners, timers = {}, {}
     for v in variants[1:]:
         timers[v] = StepTimer(warmup, steps, dev)
-        learners[v] = learner_for(cfg, dls, kind, n_out, models[v], loss, v.split('_')[1], timers[v], dev)
+        learners[v] = learner_for(cfg, dls, kind, n_out, models[v], loss, v.split('_')[1], timers[v], dev, texts)
     times = {v: [] for v in variants}
     for r in range(reps):
         for v in variants:
@@ -157,7 +159,9 @@ def main():
     t0 = time.time(); load0 = os.getloadavg()[0]
     results = []
     for k in a.cases:
-        results.append(run_case(k, a.reps, a.warmup, a.steps, dev))
+        try: results.append(run_case(k, a.reps, a.warmup, a.steps, dev))
+        except FileNotFoundError as e:  # (d) without ../shared/data
+            print(f'case {k} skipped: {e}', flush=True); results.append({'case': k, 'name': CASES[k]['name'], 'skipped': str(e)}); continue
         v = results[-1]['variants']
         print(f"{results[-1]['name']}: " + ', '.join(f"{n} {d['images_per_s']} img/s (x{d['speedup_vs_plain_fp32']} wall, "
                                                    f"x{d['cpu_speedup_vs_plain_fp32']} CPU)" for n, d in v.items()), flush=True)

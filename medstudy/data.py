@@ -22,8 +22,9 @@ from .core import find_data, data_search_path, cache_dir, md5sum, sha256_of, ato
 __all__ = ['TASK_KINDS', 'SIZES', 'MODALITY', 'LABEL_TEXT', 'SPLITS', 'PROMPT_TEMPLATES', 'medmnist_flags', 'check_flag',
            'TaskInfo', 'task_info', 'ChecksumError', 'npz_name', 'expected_md5', 'verify_md5', 'locate_npz',
            'MedMNISTSplit', 'read_npz', 'MedMNISTData', 'load_medmnist', 'label_prompts', 'class_prompts',
-           'MultiMedMNIST', 'concat_medmnist', 'label_fraction', 'split_manifest', 'write_split_manifest', 'TensorSet',
-           'BatchDL', 'BatchResize', 'ByteNormalize', 'ToChannels', 'batch_tfms', 'split_dls', 'medmnist_dls']
+           'MultiMedMNIST', 'concat_medmnist', 'unseen_labels', 'label_fraction', 'split_manifest',
+           'write_split_manifest', 'TensorSet', 'BatchDL', 'BatchResize', 'ByteNormalize', 'ToChannels', 'batch_tfms',
+           'split_dls', 'medmnist_dls']
 
 # %% ../nbs/01_data.ipynb #e85631ab
 TASK_KINDS = {'binary-class': 'binary', 'multi-class': 'multiclass', 'ordinal-regression': 'ordinal',
@@ -243,6 +244,25 @@ def concat_medmnist(flags:list, # MedMNIST flags to join, each single-label
         sources[s] = torch.cat([torch.full((len(d[s]),), i) for i, d in enumerate(ds)])
     names = [f'{d.info.flag}: {n}' for d in ds for n in d.info.label_names]
     return MultiMedMNIST([d.info.flag for d in ds], offsets, names, splits, sources, size, [d.path for d in ds])
+
+# %% ../nbs/01_data.ipynb #90090001
+def unseen_labels(flags:list, # Members of the joined label space, in order (as `concat_medmnist`)
+                  spec:str, # Classes kept out, joined by ',': a member ('breastmnist') or one of its labels ('retinamnist:3')
+                 ) -> list[int]:
+    "Sorted global labels (`concat_medmnist`'s offsets) of the classes that `spec` names."
+    sizes = [task_info(f).n_classes for f in flags]
+    offsets = np.cumsum([0] + sizes[:-1]).tolist()
+    out = set()
+    for item in [s.strip() for s in str(spec).split(',') if s.strip()]:
+        flag, _, lab = item.partition(':')
+        if flag not in flags: raise ValueError(f'unseen class {item!r}: {flag!r} is not one of the joined data sets {flags}.')
+        i = flags.index(flag)
+        if not lab: out.update(range(offsets[i], offsets[i] + sizes[i])); continue
+        if not (lab.isdigit() and int(lab) < sizes[i]):
+            raise ValueError(f'unseen class {item!r}: {flag} has labels 0..{sizes[i] - 1} ({", ".join(task_info(flag).label_text)}).')
+        out.add(offsets[i] + int(lab))
+    if len(out) >= sum(sizes) - 1: raise ValueError(f'unseen {spec!r} leaves {sum(sizes) - len(out)} class to train on; keep at least two.')
+    return sorted(out)
 
 # %% ../nbs/01_data.ipynb #73131713
 def label_fraction(labels:torch.Tensor|np.ndarray, # Labels `[N]` or `[N, L]` of the full training split

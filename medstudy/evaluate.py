@@ -4,15 +4,16 @@
 
 # %% ../nbs/06_evaluate.ipynb #05f6fb97
 from __future__ import annotations
-import io, json, hashlib, warnings, importlib
+import io, json, hashlib, tempfile, contextlib, warnings, importlib
 from pathlib import Path
 from dataclasses import dataclass, is_dataclass, asdict, replace
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from scipy.stats import rankdata
 from fastprogress.fastprogress import progress_bar
-from .core import cache_dir, atomic_write, atomic_write_json, sha256_of, get_device, provenance, now_iso
+from .core import seed_everything, cache_dir, atomic_write, atomic_write_json, sha256_of, get_device, provenance, now_iso
 from .data import (task_info, load_medmnist, label_fraction, class_prompts, batch_tfms, TensorSet, BatchDL,
-                           MedMNISTData, MedMNISTSplit, PROMPT_TEMPLATES, concat_medmnist)
+                           MedMNISTData, MedMNISTSplit, PROMPT_TEMPLATES, concat_medmnist, unseen_labels)
+from .learner import tensor_dls, head_learner
 
 # %% auto #0
 __all__ = ['KINDS', 'PROBE_CS', 'check_kind', 'as_label_scores', 'one_hot', 'auc_columns', 'predict_labels', 'medmnist_auc',
@@ -22,10 +23,11 @@ __all__ = ['KINDS', 'PROBE_CS', 'check_kind', 'as_label_scores', 'one_hot', 'auc
            'embedding_cache_path', 'cached_embeddings', 'find_tokenize', 'text_embeddings', 'prompt_embeddings',
            'class_embeddings', 'zero_shot_scores', 'zero_shot_eval', 'retrieval_ranks', 'recall_at',
            'retrieval_metrics', 'Probe', 'probe_scores', 'fit_probe', 'linear_probe', 'seed_summary',
-           'finetune_at_fractions', 'compare_representations', 'paired_difference', 'as_image_encoder', 'norm_stats',
-           'read_params', 'run_data_kwargs', 'load_run', 'predict_scores', 'save_figure', 'plot_confusion', 'plot_roc',
-           'plot_metric_bars', 'plot_label_efficiency', 'per_dataset_metrics', 'model_inputs', 'evaluate_run',
-           'probe_table', 'compare_runs']
+           'finetune_at_fractions', 'compare_representations', 'paired_difference', 'paired_bootstrap',
+           'as_image_encoder', 'norm_stats', 'read_params', 'run_data_kwargs', 'load_run', 'predict_scores',
+           'save_figure', 'plot_confusion', 'plot_roc', 'plot_metric_bars', 'plot_label_efficiency', 'member_scores',
+           'per_dataset_metrics', 'zero_shot_by_class', 's1_head', 'model_inputs', 'evaluate_run', 'probe_table',
+           'compare_runs', 'compare_seeded_runs', 'unseen_zero_shot']
 
 # %% ../nbs/06_evaluate.ipynb #433d1349
 KINDS = ('binary', 'multiclass', 'ordinal', 'multilabel')
@@ -558,6 +560,28 @@ def paired_difference(df:pd.DataFrame, a:str, b:str, metric:str='test_auc') -> p
     return d.groupby('fraction')['diff'].agg(['mean', 'std', 'count']).rename(
         columns={'mean': f'{metric}_diff_mean', 'std': f'{metric}_diff_sd', 'count': 'n_seeds'}).reset_index()
 
+# %% ../nbs/06_evaluate.ipynb #59b41911
+def paired_bootstrap(y_true, scores_a:list, scores_b:list, # Scores `[N, K]` of method a and of method b, one per seed, paired in order
+                     kind:str, n_boot:int=1000, seed:int=0, alpha:float=0.05,
+                     max_elems:int=4_000_000, # Largest `B*N*K` evaluated at once
+                    ) -> dict:
+    "Per headline metric: the mean over seed pairs of metric(a) - metric(b), each pair's difference, and a percentile bootstrap interval over the test images."
+    if len(scores_a) != len(scores_b) or not scores_a: raise ValueError(f'{len(scores_a)} and {len(scores_b)} score sets: give one per seed, paired.')
+    chk = [as_label_scores(y_true, s, kind) for s in [*scores_a, *scores_b]]
+    y, S = chk[0][0], np.stack([s for _, s in chk])
+    n, P = len(y), len(scores_a)
+    diff = lambda yy, ss: {m: v[:P] - v[P:] for m, v in headline_metrics(yy, ss, kind).items()}
+    point = diff(np.broadcast_to(y, (2 * P, *y.shape)), S)  # all 2P models at once, along a leading dim
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    step = max(1, max_elems // (n * S.shape[-1] * 2 * P))
+    parts = [diff(np.broadcast_to(y[idx[i:i+step]], (2 * P, *y[idx[i:i+step]].shape)), S[:, idx[i:i+step]]) for i in range(0, n_boot, step)]
+    out = {}
+    for m in point:
+        v = np.concatenate([p[m] for p in parts], axis=-1).mean(0); v = v[np.isfinite(v)]
+        lo, hi = np.quantile(v, [alpha / 2, 1 - alpha / 2]) if len(v) else (np.nan, np.nan)
+        out[m] = {'diff': float(np.mean(point[m])), 'per_pair': [float(x) for x in np.ravel(point[m])], 'lo': float(lo), 'hi': float(hi)}
+    return nan_to_none(out)
+
 # %% ../nbs/06_evaluate.ipynb #0e4848ef
 class _TimmFeatures(nn.Module):
     "Pre-logits features of a timm classifier, as `(global, None)`."
@@ -703,6 +727,14 @@ def plot_label_efficiency(df:pd.DataFrame, # Rows per (fraction, seed[, method])
     return ax.figure
 
 # %% ../nbs/06_evaluate.ipynb #dedf49d3
+def member_scores(y:np.ndarray, s:np.ndarray, sources:np.ndarray, # Global labels `[N]`, joined scores `[N, K_total]`, member index `[N]`
+                  flags:list, offsets:list, i:int) -> tuple:
+    "Member `i`'s images: their local labels and their scores' own label block, renormalised to sum to one."
+    k, m = task_info(flags[i]).n_classes, sources == i
+    if not m.any(): raise ValueError(f'no test images of member {flags[i]} (source {i}).')
+    block = s[m][:, offsets[i]:offsets[i] + k]
+    return y[m] - offsets[i], block / np.clip(block.sum(1, keepdims=True), 1e-12, None)
+
 def per_dataset_metrics(y_true, # Global labels `[N]` of the joined split
                         y_score, # Scores `[N, K_total]` over the joined label space
                         sources, # Index `[N]` of the member data set of each image
@@ -713,13 +745,41 @@ def per_dataset_metrics(y_true, # Global labels `[N]` of the joined split
     if not (len(y) == len(s) == len(src)): raise ValueError(f'{len(y)} labels, {len(s)} score rows and {len(src)} sources must match.')
     names = [f'{f}: {n}' for f in flags for n in task_info(f).label_text]
     out = {'all': evaluate_predictions(y, s, 'multiclass', names, n_boot, boot_seed)}
-    for i, (f, o) in enumerate(zip(flags, offsets)):
-        k, m = task_info(f).n_classes, src == i
-        if not m.any(): raise ValueError(f'no test images of member {f} (source {i}).')
-        block = s[m][:, o:o+k]
-        block = block / np.clip(block.sum(1, keepdims=True), 1e-12, None)
-        out[f] = evaluate_predictions(y[m] - o, block, task_info(f).kind, task_info(f).label_text, n_boot, boot_seed)
+    for i, f in enumerate(flags):
+        out[f] = evaluate_predictions(*member_scores(y, s, src, flags, offsets, i), task_info(f).kind, task_info(f).label_text, n_boot, boot_seed)
     return out
+
+# %% ../nbs/06_evaluate.ipynb #9450a139
+def zero_shot_by_class(y_true, y_score, sources, flags:list, offsets:list, # As `per_dataset_metrics`
+                       unseen=(), # Global labels kept out of training (`medstudy.data.unseen_labels`)
+                      ) -> pd.DataFrame:
+    "One row per class: its member, name, whether training saw it, test support, one-vs-rest AUC and recall within the member, and their chance levels."
+    y, s, src = _np(y_true).reshape(-1), _np(y_score), _np(sources).reshape(-1)
+    rows = []
+    for i, f in enumerate(flags):
+        yl, b = member_scores(y, s, src, flags, offsets, i)
+        k, pred = b.shape[1], b.argmax(1)
+        aucs = auc_columns(one_hot(yl, k), b)
+        for c in range(k):
+            rows.append({'dataset': f, 'label': c, 'name': task_info(f).label_text[c], 'seen': offsets[i] + c not in set(unseen),
+                         'n': int((yl == c).sum()), 'auc': float(aucs[c]), 'recall': float((pred[yl == c] == c).mean()) if (yl == c).any() else np.nan,
+                         'chance_auc': 0.5, 'chance_recall': 1 / k})
+    return pd.DataFrame(rows)
+
+# %% ../nbs/06_evaluate.ipynb #4f8f5a7f
+def s1_head(feats:dict, labels:dict, # split -> embeddings `[N, d]` / labels `[N]` ('train', 'val', 'test')
+            n_out:int, epochs:int=10, seed:int=0, recipe:str='medmnist', hidden:int=256, bs:int=128, device=None,
+           ) -> tuple[np.ndarray, int]:
+    "S1's classifier on frozen embeddings: (test probabilities `[N, n_out]`, the epoch chosen by validation AUC)."
+    seed_everything(seed)
+    sets = [(torch.as_tensor(np.asarray(feats[s])).float(), torch.as_tensor(np.asarray(labels[s])).long().reshape(-1)) for s in ('train', 'val', 'test')]
+    dls = tensor_dls(sets, bs, get_device(device or 'cpu'), seed)
+    with tempfile.TemporaryDirectory() as d:
+        learn = head_learner(dls, 'multiclass', n_out, recipe, d, hidden, monitor='auc', checkpoint=False, history=False, precision='fp32')
+        with learn.no_bar(), learn.no_logging(), contextlib.redirect_stdout(io.StringIO()): learn.fit_recipe(epochs, learn.recipe)  # no 'Better model found' lines
+        best = next(c for c in learn.cbs if hasattr(c, 'best_epoch')).best_epoch
+        s, _ = predict_scores(learn.model, dls[2], 'multiclass', dls.device)
+    return s, best
 
 # %% ../nbs/06_evaluate.ipynb #29e49117
 def _records(df:pd.DataFrame) -> list: return nan_to_none(df.to_dict('records'))
@@ -743,7 +803,7 @@ def _evaluate_joined_run(run_dir, model, params, ck, sha, which, split, n_boot, 
     per_set = lambda s: per_dataset_metrics(y, s, src, joined.flags, joined.offsets, n_boot, boot_seed)
     if not hasattr(model, 'encode_text'):  # S1's multi-dataset classifier
         s, _ = predict_scores(model, eval_loader(joined[split], **run_data_kwargs(params)), 'multiclass', device)
-        per = per_set(s)
+        per, npz = per_set(s), {'classifier': s}
         rep.update(classifier=per['all'], per_dataset={f: per[f] for f in joined.flags},
                    zero_shot={'skipped': 'the run has no text encoder'}, linear_probe={'skipped': 'the S1 row reports the classifier per member'})
         figs = {'per_dataset_bars': plot_metric_bars(per, title=f'{params["dataset"]} {split}: per data set'),
@@ -758,12 +818,24 @@ def _evaluate_joined_run(run_dir, model, params, ck, sha, which, split, n_boot, 
         pdf, psc = linear_probe({'train': feats['train'], 'val': feats['val'], 'test': feats[split]},
                                 {'train': lab['train'], 'val': lab['val'], 'test': lab[split]}, 'multiclass', (1.0,), tuple(seeds), Cs)
         pper = per_set(psc[(1.0, seeds[0])])
-        rep.update(zero_shot={'ensemble': zs['ensemble'], 'per_dataset': {f: zper[f] for f in joined.flags}},
+        hs, hbest = s1_head({**feats, 'test': feats[split]}, {**lab, 'test': lab[split]}, joined.n_classes, seed=int(params.get('seed', 0)), device=device)
+        hper = per_set(hs)
+        out = unseen_labels(joined.flags, params.get('unseen', ''))
+        by_class = zero_shot_by_class(y, zsc['ensemble'], src, joined.flags, joined.offsets, out)
+        npz = {'classifier': hs, 'zero_shot': zsc['ensemble']}
+        rep['s1_head'] = {'classifier': "S1's head on the frozen CLIP image embeddings (s1_head: one hidden layer, Adam 1e-3, x0.1 at 50% and 75%, 10 epochs, best validation AUC)",
+                          'best_epoch': hbest, 'all': hper['all'], 'per_dataset': {f: hper[f] for f in joined.flags}}
+        rep.update(zero_shot={'ensemble': zs['ensemble'], 'per_dataset': {f: zper[f] for f in joined.flags},
+                              'unseen': [joined.label_names[c] for c in out], 'by_class': _records(by_class),
+                              'seen_unseen': _records(by_class.groupby('seen')[['auc', 'recall', 'chance_recall']].mean().reset_index())},
                    linear_probe={'classifier': 'logistic regression on the frozen CLIP image embeddings, all training labels',
                                  'table': _records(pdf), 'all': pper['all'], 'per_dataset': {f: pper[f] for f in joined.flags}})
         figs = {'per_dataset_bars': plot_metric_bars({'zero-shot': zper['all'], **{f'zero-shot, {f}': zper[f] for f in joined.flags},
-                                                      'probe': pper['all']}, title=f'{params["dataset"]} {split}: CLIP run'),
+                                                      'probe': pper['all'], 'S1 head': hper['all']}, title=f'{params["dataset"]} {split}: CLIP run'),
                 'zero_shot_confusion': plot_confusion(y, zsc['ensemble'], 'multiclass', joined.label_names, f'joined {split}: zero-shot, prompt ensemble')}
+    buf = io.BytesIO(); np.savez_compressed(buf, y=y, sources=src, **npz)
+    atomic_write(Path(run_dir)/'scores.npz', buf.getvalue())  # per-image scores, for paired comparisons between runs
+    rep['scores'] = {'file': 'scores.npz', 'arrays': ['y', 'sources', *npz]}
     rep['figures'] = [str(p.relative_to(run_dir)) for n, f in figs.items() for p in save_figure(f, Path(run_dir)/'figures'/n)]
     rep['provenance'] = {**provenance(joined.paths, device), 'start': t0, 'end': now_iso()}
     atomic_write_json(Path(run_dir)/'eval.json', nan_to_none(rep))
@@ -897,3 +969,86 @@ def compare_runs(run_dirs:dict, # name -> evaluated run directory
         rep['provenance'] = provenance([], None)
         atomic_write_json(out_dir/'compare.json', nan_to_none(rep))
     return rep, figs
+
+# %% ../nbs/06_evaluate.ipynb #a67da7d2
+def compare_seeded_runs(runs:dict, # name -> evaluated run directories of a joined data set, one per seed
+                        reference:str|None=None, # Paired differences against this method (default: the first)
+                        out_dir:str|Path|None=None, # Write `compare_seeds.json` and `figures/compare_seeds.*` here
+                        n_boot:int=1000, boot_seed:int=0, title:str='') -> tuple[dict, dict]:
+    "Mean ± sd over seeds of each method's ACC/AUC per member and joined, and paired bootstrap differences against `reference`; (report, figures)."
+    reference = reference or next(iter(runs))
+    if reference not in runs: raise ValueError(f'reference {reference!r} is not one of the methods {list(runs)}.')
+    sc, seeds, info = {}, {}, {}
+    for name, dirs in runs.items():
+        for d in dirs:
+            if not (Path(d)/'scores.npz').exists(): raise FileNotFoundError(f'{d}/scores.npz not found: evaluate the run (06b_eval_run) first.')
+        z = [np.load(Path(d)/'scores.npz') for d in dirs]
+        seeds[name] = [int(read_params(d).get('seed', 0)) for d in dirs]
+        sc[name] = [a['classifier'] for a in z]; info[name] = (z[0]['y'], z[0]['sources'])
+        if any(not (np.array_equal(a['y'], z[0]['y']) and np.array_equal(a['sources'], z[0]['sources'])) for a in z[1:]):
+            raise ValueError(f'{name}: its runs were scored on different test images.')
+    y, src = info[reference]
+    for name, (yy, ss) in info.items():
+        if not (np.array_equal(yy, y) and np.array_equal(ss, src)): raise ValueError(f'{name} and {reference} were scored on different test images: not paired.')
+        if sorted(seeds[name]) != sorted(seeds[reference]): raise ValueError(f'{name} has seeds {seeds[name]}, {reference} {seeds[reference]}: not paired.')
+    params = read_params(runs[reference][0]); flags = [f.strip() for f in params['dataset'].split(',')]
+    offsets = np.cumsum([0] + [task_info(f).n_classes for f in flags[:-1]]).tolist()
+    order = {n: np.argsort(seeds[n]) for n in runs}
+    parts = {'all': (y, 'multiclass', lambda s: s), **{f: (y[src == i] - offsets[i], task_info(f).kind,
+              (lambda s, i=i: member_scores(y, s, src, flags, offsets, i)[1])) for i, f in enumerate(flags)}}
+    methods, diffs = {}, {}
+    for name in runs:
+        methods[name] = {}
+        for p, (yp, kind, cut) in parts.items():
+            m = [headline_metrics(*as_label_scores(yp, cut(sc[name][j]), kind), kind) for j in order[name]]
+            methods[name][p] = {k: {'mean': float(np.mean([x[k] for x in m])), 'sd': float(np.std([x[k] for x in m], ddof=1)) if len(m) > 1 else None,
+                                    'n': len(m), 'per_seed': [float(x[k]) for x in m]} for k in ('acc', 'auc')}
+        if name != reference:
+            diffs[f'{name} - {reference}'] = {p: {k: v for k, v in paired_bootstrap(yp, [cut(sc[name][j]) for j in order[name]],
+                                                                                   [cut(sc[reference][j]) for j in order[reference]],
+                                                                                   kind, n_boot, boot_seed).items() if k in ('acc', 'auc')}
+                                              for p, (yp, kind, cut) in parts.items()}
+    rep = nan_to_none({'reference': reference, 'seeds': sorted(seeds[reference]), 'parts': list(parts), 'methods': methods,
+                       'paired_difference': diffs, 'runs': {n: [{'run_dir': str(d), 'scores_sha256': file_sha256(Path(d)/'scores.npz')} for d in dirs]
+                                                             for n, dirs in runs.items()}})
+    fig, axs = plt.subplots(1, 2, figsize=(9, 3.2))
+    w = 0.8 / len(runs)
+    for ax, k in zip(axs, ('auc', 'acc')):
+        for j, name in enumerate(runs):
+            v = methods[name]
+            ax.bar(np.arange(len(parts)) + j * w, [v[p][k]['mean'] for p in parts], w, yerr=[v[p][k]['sd'] or 0 for p in parts], capsize=3, label=name)
+        ax.set_xticks(np.arange(len(parts)) + w * (len(runs) - 1) / 2, ['joined' if p == 'all' else p.replace('mnist', '') for p in parts])
+        ax.set_ylabel(f'test {k.upper()} (mean ± sd, {len(seeds[reference])} seeds)'); ax.set_ylim(0, 1)
+    axs[0].legend(fontsize=7); fig.suptitle(title, fontsize=9); fig.tight_layout()
+    figs = {'compare_seeds': fig}
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        rep['figures'] = [str(p.relative_to(out_dir)) for p in save_figure(fig, out_dir/'figures'/'compare_seeds')]
+        rep['provenance'] = provenance([], None)
+        atomic_write_json(out_dir/'compare_seeds.json', rep)
+    return rep, figs
+
+# %% ../nbs/06_evaluate.ipynb #ef033aa1
+def unseen_zero_shot(unseen_run:str|Path, # Evaluated joined CLIP run trained with `unseen` classes
+                     seen_run:str|Path, # Evaluated joined CLIP run of the same sets trained on every class
+                     out_dir:str|Path|None=None, # Write `unseen_zero_shot.json` here
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "(per-class table, summary by seen/unseen) of zero-shot with some classes unseen in training, beside a run that saw them all."
+    e = {k: json.loads((Path(d)/'eval.json').read_text()) for k, d in (('unseen', unseen_run), ('seen', seen_run))}
+    if e['unseen']['dataset'] != e['seen']['dataset']: raise ValueError(f"the runs are on different data sets: {e['unseen']['dataset']} and {e['seen']['dataset']}.")
+    for k, v in e.items():
+        if 'by_class' not in v.get('zero_shot', {}): raise ValueError(f'{k} run has no per-class zero-shot: evaluate a joined CLIP run (06b_eval_run).')
+    if not e['unseen']['zero_shot']['unseen']: raise ValueError(f'{unseen_run} kept no class out of training (its unseen list is empty).')
+    if e['seen']['zero_shot']['unseen']: raise ValueError(f'{seen_run} kept classes out too; give a run that trained on every class.')
+    a, b = pd.DataFrame(e['unseen']['zero_shot']['by_class']), pd.DataFrame(e['seen']['zero_shot']['by_class'])
+    t = a.merge(b[['dataset', 'label', 'auc', 'recall']], on=['dataset', 'label'], suffixes=('', '_when_seen'))
+    t = t.rename(columns={'seen': 'seen_in_training'})[['dataset', 'label', 'name', 'seen_in_training', 'n', 'auc', 'auc_when_seen', 'chance_auc',
+                                                        'recall', 'recall_when_seen', 'chance_recall']]
+    summ = t.groupby('seen_in_training')[['auc', 'auc_when_seen', 'chance_auc', 'recall', 'recall_when_seen', 'chance_recall']].mean().reset_index()
+    if out_dir is not None:
+        atomic_write_json(Path(out_dir)/'unseen_zero_shot.json', nan_to_none({
+            'unseen': e['unseen']['zero_shot']['unseen'], 'table': _records(t), 'summary': _records(summ),
+            'by_status': {('seen' if r.pop('seen_in_training') else 'unseen'): r for r in _records(summ)},  # key paths for the ledger
+            'runs': {k: {'run_dir': str(d), 'eval_sha256': file_sha256(Path(d)/'eval.json')} for k, d in (('unseen', unseen_run), ('seen', seen_run))},
+            'provenance': provenance([], None)}))
+    return t, summ

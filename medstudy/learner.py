@@ -27,6 +27,7 @@ from fastai.losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from .core import atomic_write, atomic_write_json, now_iso, sha256_of, cpu_info
+from .data import TensorSet, BatchDL
 
 # %% auto #0
 __all__ = ['IMAGE_ARCHS', 'MEDMNIST_TASK', 'RECIPES', 'CKPT_FORMAT', 'CKPT_VERSION', 'PRECISIONS', 'CPU_BF16_GAINS',
@@ -35,9 +36,9 @@ __all__ = ['IMAGE_ARCHS', 'MEDMNIST_TASK', 'RECIPES', 'CKPT_FORMAT', 'CKPT_VERSI
            'rng_states', 'set_rng_states', 'save_checkpoint', 'load_checkpoint', 'check_state_dict',
            'NonFiniteLossError', 'NonFiniteGuard', 'BestModel', 'HistoryCSV', 'Checkpoint', 'previous_checkpoint',
            'load_resumable', 'unwrap', 'MedLearner', 'precision_policy', 'AutocastMixedPrecision', 'precision_cbs',
-           'training_cbs', 'classifier_learner', 'embed', 'embedding_dls', 'frozen_embedding_learner', 'LabelPrompts',
-           'contrastive_learner', 'pretrain_learner', 'mae_learner', 'FreezeForEpochs', 'GlooDL', 'DDPTrainer',
-           'distributed']
+           'training_cbs', 'classifier_learner', 'embed', 'tensor_dls', 'embedding_dls', 'head_learner',
+           'frozen_embedding_learner', 'LabelPrompts', 'contrastive_learner', 'pretrain_learner', 'mae_learner',
+           'FreezeForEpochs', 'GlooDL', 'DDPTrainer', 'distributed']
 
 # %% ../nbs/04_learner.ipynb #2bf78ec7
 class SmallCNN(nn.Module):
@@ -510,21 +511,36 @@ def embed(encoder, # A module or callable: images -> [B, d] or (global [B, d], l
         xs.append((g[0] if isinstance(g, (tuple, list)) else g).float().cpu()); ys.append(y.cpu())
     return torch.cat(xs), torch.cat(ys)
 
+# %% ../nbs/04_learner.ipynb #6f48afa6
+def tensor_dls(sets:list, # (inputs, targets) tensors per split: train first, then valid[, test]
+               bs:int=256, device=None, seed:int|None=None, # Seed of the training order
+              ) -> DataLoaders:
+    "fastai DataLoaders over in-memory tensors (embeddings, say), the training split shuffled."
+    dls = [BatchDL(TensorSet(x, y), bs=bs, shuffle=i == 0, drop_last=False, device=device) for i, (x, y) in enumerate(sets)]
+    if seed is not None: dls[0].rng.seed(seed)
+    return DataLoaders(*dls, device=device)
+
+# %% ../nbs/04_learner.ipynb #1c4c8f75
 def embedding_dls(encoder, dls:DataLoaders, bs:int=256, device=None) -> DataLoaders:
     "DataLoaders over the frozen embeddings of every split of `dls`."
-    from medstudy.data import TensorSet, BatchDL
-    ds = [TensorSet(*embed(encoder, dl)) for dl in dls.loaders]
-    def mk(d, train): return BatchDL(d, bs=bs, shuffle=train, drop_last=False, device=device)
-    return DataLoaders(*[mk(d, i == 0) for i, d in enumerate(ds)], device=device)
+    return tensor_dls([embed(encoder, dl) for dl in dls.loaders], bs, device)
 
+# %% ../nbs/04_learner.ipynb #3ff20453
+def head_learner(edls:DataLoaders, # Embeddings and labels per split (`tensor_dls`, `embedding_dls`)
+                 kind:str, n_out:int,
+                 recipe:str|Recipe='s0', path='.', hidden:int=0, # 0: a linear head; >0: one hidden layer of this width
+                 **kwargs) -> MedLearner:
+    "A classifier head trained on fixed embeddings, with the training callbacks of every run."
+    d = edls.train.dataset.images.shape[1]
+    head = nn.Linear(d, n_out) if not hidden else nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+    return classifier_learner(edls, kind, n_out, model=head, recipe=recipe, path=path, **kwargs)
+
+# %% ../nbs/04_learner.ipynb #6ca219b4
 def frozen_embedding_learner(encoder, dls:DataLoaders, kind:str, n_out:int,
                              recipe:str|Recipe='s0', path='.', hidden:int=0, # 0: linear probe; >0: one hidden layer
                              **kwargs) -> MedLearner:
     "A classifier trained on the frozen embeddings of `encoder`; `learn.dls` holds the embeddings."
-    edls = embedding_dls(encoder, dls, device=dls.device)
-    d = edls.train.dataset.images.shape[1]
-    head = nn.Linear(d, n_out) if not hidden else nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
-    return classifier_learner(edls, kind, n_out, model=head, recipe=recipe, path=path, **kwargs)
+    return head_learner(embedding_dls(encoder, dls, device=dls.device), kind, n_out, recipe, path, hidden, **kwargs)
 
 # %% ../nbs/04_learner.ipynb #9be143e2
 class LabelPrompts(Callback):

@@ -14,7 +14,7 @@ from fastai.callback.fp16 import MixedPrecision
 from fastcore.basics import patch
 from fastcore.docments import docments
 from .core import seed_everything, get_device, RunDir, atomic_write, atomic_write_json, runs_root, sha256_of
-from .data import (check_flag, task_info, label_fraction, split_dls, write_split_manifest, class_prompts)
+from .data import (unseen_labels, MedMNISTSplit, check_flag, task_info, label_fraction, split_dls, write_split_manifest, class_prompts)
 from .sources import get_source, parse_columns, patient_split, pairs_splits, pairs_split_manifest, ReportPairs
 from .encoders import (image_encoder, text_encoder, ImageTextModel, ImageHead, mae_model, llm_targets,
                                load_causal_lm, resolve_model_name, OFFLINE_IMAGE, lite0_weights_file, _timm_cached_weights)
@@ -71,7 +71,7 @@ VIT_SIZES = {'vit_micro_mae': (64, 2, 2), # two layers, for smoke runs
 def vit_patch(img_size:int) -> int: return 4 if img_size <= 32 else 8 if img_size <= 64 else 16 # Patch side: 7x7 tokens at 28 px, 8x8 at 64
 AUTO = {'image_encoder': 'auto', 'pretrained': None, 'recipe': 'auto', 'bs': 0, 'img_size': 0} # Fields the objective and the data source fill in
 _NOT_IN_FINGERPRINT = ('out_dir', 'resume', 'device', 'threads', 'progress')
-_ADDED_LATER = {'precision': 'fp32', 'columns': '', 'max_length': 128} # Fields newer than the first runs, and the value those runs had
+_ADDED_LATER = {'precision': 'fp32', 'columns': '', 'max_length': 128, 'unseen': ''} # Fields newer than the first runs, and the value those runs had
 
 @dataclass
 class TrainConfig:
@@ -91,6 +91,7 @@ class TrainConfig:
     img_size:int = 0 # Size the model sees (0: the data source's; MedMNIST: the stored `size`)
     size:int = 28 # Stored MedMNIST size to load: 28, 64, 128, 224
     label_fraction:float = 1.0 # Share of training labels used, in (0, 1]
+    unseen:str = '' # Joined data sets, contrastive runs: classes kept out of training and validation, e.g. 'breastmnist,retinamnist:3'
     augment:bool = False # Light augmentation of training batches (MedMNIST's recipe uses none)
     seed:int = 0 # Seed of everything
     out_dir:str = '' # Run directory ('' : runs/<dataset>-<objective>-<encoder>-seed<seed>)
@@ -166,6 +167,7 @@ def _check_data(self:TrainConfig):
         if fam == 'classifier': bad('objective', f"'ce' trains on class labels: give a MedMNIST flag, or train {self.dataset} with an "
                                                  f"image-report objective ({', '.join(objectives_of('contrastive', 'pretrain'))}).")
         if self.label_fraction != 1: bad('label_fraction', 'image-report pretraining uses every pair; label fractions are for the linear probes.')
+        if self.unseen: bad('unseen', 'names MedMNIST classes kept out of a joined contrastive run; reports have no classes.')
         return
     flags = self.flags
     if not flags: bad('dataset', 'give at least one MedMNIST flag.')
@@ -178,6 +180,10 @@ def _check_data(self:TrainConfig):
         bad('dataset', f'{self.objective} pairs each image with the prompt of its one class; multi-label data sets need objective="ce".')
     if self.objective == 'llm' and multilabel:
         bad('dataset', 'llm targets are the embeddings of one class text per image; multi-label data sets need objective="ce".')
+    if self.unseen:
+        if fam != 'contrastive': bad('unseen', f'keeps classes out of image-text training for zero-shot on them; use a contrastive objective ({", ".join(objectives_of("contrastive"))}).')
+        try: unseen_labels(flags, self.unseen)
+        except ValueError as e: bad('unseen', str(e))
 
 @patch
 def _check_model(self:TrainConfig):
@@ -240,7 +246,14 @@ def run_data(cfg:TrainConfig, device=None,
     if len(cfg.flags) == 1: kind, n_out, paths = data.info.kind, data.info.n_classes, [data.path]
     else: kind, n_out, paths = 'multiclass', data.n_classes, data.paths
     idx = label_fraction(data['train'].labels, cfg.label_fraction, cfg.seed) if cfg.label_fraction != 1 else None
-    dls = split_dls(data.splits, bs=cfg.bs, img_size=cfg.img_size if cfg.img_size != cfg.size else None,
+    splits = data.splits
+    if cfg.unseen:  # their images, and so their texts, stay out of training and of model selection
+        out = unseen_labels(cfg.flags, cfg.unseen)
+        tr = idx if idx is not None else np.arange(len(data['train']))
+        idx = tr[~np.isin(data['train'].labels.numpy()[tr].reshape(-1), out)]
+        v = np.flatnonzero(~np.isin(data['val'].labels.numpy().reshape(-1), out))
+        splits = {**splits, 'val': MedMNISTSplit(data['val'].images[v], data['val'].labels[v], data['val'].kind)}
+    dls = split_dls(splits, bs=cfg.bs, img_size=cfg.img_size if cfg.img_size != cfg.size else None,
                     n_channels=ch, augment=cfg.augment, mean=mean, std=std, train_idx=idx, device=device, seed=cfg.seed)
     dls.train_idx = idx if idx is not None else np.arange(len(data['train']))
     return dls, kind, n_out, ch, paths
