@@ -28,6 +28,7 @@ from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from .core import atomic_write, atomic_write_json, now_iso, sha256_of, cpu_info
 from .data import TensorSet, BatchDL
+from .encoders import image_encoder, _small_stem
 
 # %% auto #0
 __all__ = ['IMAGE_ARCHS', 'MEDMNIST_TASK', 'RECIPES', 'CKPT_FORMAT', 'CKPT_VERSION', 'PRECISIONS', 'CPU_BF16_GAINS',
@@ -63,11 +64,6 @@ class EncoderClassifier(nn.Module):
 
 IMAGE_ARCHS = ('resnet18', 'smallcnn')
 
-def _small_stem(m:nn.Module, in_chans:int) -> nn.Module:
-    m.conv1 = nn.Conv2d(in_chans, m.conv1.out_channels, 3, 1, 1, bias=False)
-    m.maxpool = nn.Identity()
-    return m
-
 def classifier_model(arch:str='resnet18', # 'resnet18', 'smallcnn', or any timm model name
                      n_out:int=2, # Number of outputs (classes, or labels for multi-label)
                      in_chans:int=1, # Input channels
@@ -77,15 +73,14 @@ def classifier_model(arch:str='resnet18', # 'resnet18', 'smallcnn', or any timm 
     "An image classifier: MedMNIST's ResNet-18 (28) by default."
     if arch == 'smallcnn': return SmallCNN(n_out, in_chans)
     if not timm.is_model(arch): raise ValueError(f'Unknown image architecture {arch!r}. Use one of {IMAGE_ARCHS} or a timm model name.')
-    try: from medstudy.encoders import image_encoder
-    except ImportError: image_encoder = None
-    if image_encoder is not None and arch != 'resnet18':
+    if arch != 'resnet18':
         return EncoderClassifier(image_encoder(arch, pretrained=pretrained, in_chans=in_chans,
                                                small_input=small_input and arch.startswith('resnet')), n_out)
     try: m = timm.create_model(arch, pretrained=pretrained, num_classes=n_out, in_chans=in_chans)
     except RuntimeError as e:
         raise ValueError(f'Unknown image architecture {arch!r} ({e}). Use one of {IMAGE_ARCHS} or a timm model name.') from None
-    return _small_stem(m, in_chans) if small_input and arch.startswith('resnet') else m
+    if small_input: _small_stem(m, arch)  # the encoders' 28-px stem; the classifier keeps timm's own layout (fc head) so its checkpoints load
+    return m
 
 # %% ../nbs/04_learner.ipynb #76a62a5d
 MEDMNIST_TASK = {'binary': 'binary-class', 'multiclass': 'multi-class', 'ordinal': 'ordinal-regression',
