@@ -22,7 +22,7 @@ from .core import find_data, data_search_path, cache_dir, md5sum, sha256_of, ato
 __all__ = ['TASK_KINDS', 'SIZES', 'MODALITY', 'LABEL_TEXT', 'SPLITS', 'PROMPT_TEMPLATES', 'medmnist_flags', 'check_flag',
            'TaskInfo', 'task_info', 'ChecksumError', 'npz_name', 'expected_md5', 'verify_md5', 'locate_npz',
            'MedMNISTSplit', 'read_npz', 'MedMNISTData', 'load_medmnist', 'label_prompts', 'class_prompts',
-           'MultiMedMNIST', 'concat_medmnist', 'unseen_labels', 'label_fraction', 'split_manifest',
+           'label_offsets', 'MultiMedMNIST', 'concat_medmnist', 'unseen_labels', 'label_fraction', 'split_manifest',
            'write_split_manifest', 'TensorSet', 'BatchDL', 'BatchResize', 'ByteNormalize', 'ToChannels', 'batch_tfms',
            'split_dls', 'medmnist_dls']
 
@@ -209,6 +209,12 @@ def class_prompts(flag:str, # A MedMNIST flag, or several joined by ',' (S1: one
     if ',' in flag: return [p for f in flag.split(',') if f.strip() for p in class_prompts(f.strip(), templates)]
     return [label_prompts(flag, i, templates) for i in range(task_info(flag).n_classes)]
 
+# %% ../nbs/01_data.ipynb #d5fabeb3
+def label_offsets(flags:list, # Members of a joined label space, in order
+                 ) -> list[int]:
+    "Global label of each member's label 0: each member's labels come after all the previous members' labels."
+    return np.cumsum([0] + [task_info(f).n_classes for f in flags[:-1]]).tolist()
+
 # %% ../nbs/01_data.ipynb #4b164d62
 @dataclass
 class MultiMedMNIST:
@@ -236,7 +242,7 @@ def concat_medmnist(flags:list, # MedMNIST flags to join, each single-label
     if bad := [d.info.flag for d in ds if d.info.kind == 'multilabel']:
         raise ValueError(f'{bad} are multi-label; label offsets only make sense for single-label data sets.')
     c = max(d.info.n_channels for d in ds)
-    offsets = np.cumsum([0] + [d.info.n_classes for d in ds[:-1]]).tolist()
+    offsets = label_offsets([d.info.flag for d in ds])
     splits, sources = {}, {}
     for s in SPLITS:
         splits[s] = MedMNISTSplit(torch.cat([d[s].images.expand(-1, c, -1, -1) for d in ds]),
@@ -251,7 +257,7 @@ def unseen_labels(flags:list, # Members of the joined label space, in order (as 
                  ) -> list[int]:
     "Sorted global labels (`concat_medmnist`'s offsets) of the classes that `spec` names."
     sizes = [task_info(f).n_classes for f in flags]
-    offsets = np.cumsum([0] + sizes[:-1]).tolist()
+    offsets = label_offsets(flags)
     out = set()
     for item in [s.strip() for s in str(spec).split(',') if s.strip()]:
         flag, _, lab = item.partition(':')

@@ -11,7 +11,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as 
 from scipy.stats import rankdata
 from fastprogress.fastprogress import progress_bar
 from .core import seed_everything, cache_dir, atomic_write, atomic_write_json, sha256_of, get_device, provenance, now_iso
-from .data import (task_info, load_medmnist, label_fraction, class_prompts, batch_tfms, TensorSet, BatchDL,
+from .data import (task_info, label_offsets, load_medmnist, label_fraction, class_prompts, batch_tfms, TensorSet, BatchDL,
                            MedMNISTData, MedMNISTSplit, PROMPT_TEMPLATES, concat_medmnist, unseen_labels)
 from .learner import tensor_dls, head_learner
 
@@ -992,7 +992,7 @@ def compare_seeded_runs(runs:dict, # name -> evaluated run directories of a join
         if not (np.array_equal(yy, y) and np.array_equal(ss, src)): raise ValueError(f'{name} and {reference} were scored on different test images: not paired.')
         if sorted(seeds[name]) != sorted(seeds[reference]): raise ValueError(f'{name} has seeds {seeds[name]}, {reference} {seeds[reference]}: not paired.')
     params = read_params(runs[reference][0]); flags = [f.strip() for f in params['dataset'].split(',')]
-    offsets = np.cumsum([0] + [task_info(f).n_classes for f in flags[:-1]]).tolist()
+    offsets = label_offsets(flags)
     order = {n: np.argsort(seeds[n]) for n in runs}
     parts = {'all': (y, 'multiclass', lambda s: s), **{f: (y[src == i] - offsets[i], task_info(f).kind,
               (lambda s, i=i: member_scores(y, s, src, flags, offsets, i)[1])) for i, f in enumerate(flags)}}

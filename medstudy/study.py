@@ -17,7 +17,7 @@ __all__ = ['PROFILES', 'PLACEHOLDERS', 'Step', 'Experiment', 'load_manifest', 'r
            'study_cli']
 
 # %% ../nbs/07_study.ipynb #7cdc73ce
-PROFILES = ('smoke', 'cpu', 'gpu')
+PROFILES = ('smoke', 'cpu', 'gpu', 'repro')
 
 @dataclass
 class Step:
@@ -35,6 +35,7 @@ class Experiment:
     title:str = ''
     data:list = field(default_factory=list) # Data files to fingerprint
     profiles:dict = field(default_factory=dict) # profile -> 'skip' to leave the experiment out
+    resume:bool = False # An interrupted or failed attempt with the same fingerprint continues in place (long trainings)
 
 PLACEHOLDERS = ('run_dir', 'profile', 'root') # What `{...}` in a step's parameters may name
 
@@ -57,7 +58,7 @@ def load_manifest(path:str|Path, # The study manifest (YAML)
     exps, seen = [], set()
     for i, e in enumerate(raw['experiments']):
         where = f'{path}: experiment {i} ({e.get("name", "unnamed")})'
-        if extra := set(e) - {'name', 'steps', 'source', 'title', 'data', 'profiles'}: raise ValueError(f'{where}: unknown keys {sorted(extra)}.')
+        if extra := set(e) - {'name', 'steps', 'source', 'title', 'data', 'profiles', 'resume'}: raise ValueError(f'{where}: unknown keys {sorted(extra)}.')
         if not e.get('name') or e['name'] in seen: raise ValueError(f'{where}: every experiment needs a unique `name`.')
         seen.add(e['name'])
         steps = []
@@ -71,7 +72,9 @@ def load_manifest(path:str|Path, # The study manifest (YAML)
         if not steps: raise ValueError(f'{where}: has no steps.')
         for p in list(e.get('profiles') or {}) + [p for s in steps for p in s.profiles]:
             if p not in PROFILES: raise ValueError(f'{where}: unknown profile {p!r}; profiles are {PROFILES}.')
-        exps.append(Experiment(e['name'], steps, e.get('source', ''), e.get('title', ''), list(e.get('data') or []), dict(e.get('profiles') or {})))
+        if not isinstance(e.get('resume', False), bool): raise ValueError(f'{where}: `resume` must be true or false.')
+        exps.append(Experiment(e['name'], steps, e.get('source', ''), e.get('title', ''), list(e.get('data') or []), dict(e.get('profiles') or {}),
+                               e.get('resume', False)))
     return exps
 
 # %% ../nbs/07_study.ipynb #bd00b95b
@@ -156,21 +159,27 @@ def run_experiment(exp:Experiment, profile:str, out:Path, root:Path, force:bool=
     try: fp = fingerprint(exp, profile, steps, root)
     except Exception as e: return ExperimentResult(exp.name, 'failed', run_dir, 0., f'{type(e).__name__}: {e}')
     stamp_path = run_dir/'study.json'
-    if not force and stamp_path.exists():
-        old = json.loads(stamp_path.read_text())
-        if old.get('status') == 'ok' and old.get('fingerprint', {}).get('sha256') == fp['sha256']:
-            log(f'[{exp.name}] unchanged since {old.get("end")}: skipped (use --force to rerun)')
-            return ExperimentResult(exp.name, 'skipped', run_dir)
-    if run_dir.exists() and any(run_dir.iterdir()):  # a fresh start; the previous attempt is kept aside
+    old = json.loads(stamp_path.read_text()) if stamp_path.exists() else {}
+    same = old.get('fingerprint', {}).get('sha256') == fp['sha256']
+    if not force and same and old.get('status') == 'ok':
+        log(f'[{exp.name}] unchanged since {old.get("end")}: skipped (use --force to rerun)')
+        return ExperimentResult(exp.name, 'skipped', run_dir)
+    resuming = exp.resume and not force and same and old.get('status') in ('running', 'failed')
+    done = {i: s for i, s in enumerate(old.get('steps', [])) if resuming and s.get('status') == 'ok' and Path(s['output']).exists()}
+    if resuming: log(f'[{exp.name}] continuing the attempt started {old.get("start")}: {len(done)} of {len(steps)} steps done')
+    elif run_dir.exists() and any(run_dir.iterdir()):  # a fresh start; the previous attempt is kept aside
         prev = run_dir.parent/'.previous'/exp.name
         if prev.exists(): shutil.rmtree(prev)
         prev.parent.mkdir(parents=True, exist_ok=True); run_dir.rename(prev)
         log(f'[{exp.name}] previous attempt moved to {prev}')
     run_dir.mkdir(parents=True, exist_ok=True)
     stamp = {'experiment': exp.name, 'source': exp.source, 'title': exp.title, 'profile': profile, 'fingerprint': fp,
-             'git': git_state(root), 'start': now_iso(), 'end': None, 'status': 'running', 'steps': []}
+             'git': git_state(root), 'start': now_iso(), 'end': None, 'status': 'running', 'steps': [],
+             **({'continues': {'start': old.get('start'), 'git': old.get('git')}} if resuming else {})}
     atomic_write_json(stamp_path, stamp)
     for i, (nb, params) in enumerate(steps):
+        if i in done and done[i].get('params') == params:  # finished by the attempt this one continues
+            stamp['steps'].append(done[i]); continue
         dest = run_dir/f'{i:02d}_{Path(nb).name}'
         log(f'[{exp.name}] step {i+1}/{len(steps)}: {nb} {params}')
         s0 = time.time()
@@ -253,7 +262,8 @@ def study_cli(argv:list|None=None) -> int:
     p = argparse.ArgumentParser(prog='medstudy study', description='Run every experiment of the study (papermill), skipping unchanged ones.')
     sub = p.add_subparsers(dest='action', metavar='<action>', required=True)
     r = sub.add_parser('run', help='run the experiments of a profile')
-    r.add_argument('--profile', default='smoke', choices=PROFILES, help='smoke: CI-sized on a CPU; cpu: the full offline study; gpu: the papers\' settings')
+    r.add_argument('--profile', default='smoke', choices=PROFILES, help='smoke: CI-sized on a CPU; cpu: the full offline study; gpu: the papers\' settings; '
+                   'repro: the MedMNIST v2 reproduction (3 data sets x 3 seeds x 100 epochs, resumable)')
     r.add_argument('--out', default='runs/study', help='root of the run directories (default runs/study)')
     r.add_argument('--force', action='store_true', help='rerun experiments even when their fingerprint is unchanged')
     r.add_argument('--only', nargs='+', metavar='NAME', help='run only these experiments')

@@ -96,7 +96,7 @@ class TrainConfig:
     seed:int = 0 # Seed of everything
     out_dir:str = '' # Run directory ('' : runs/<dataset>-<objective>-<encoder>-seed<seed>)
     device:str = 'auto' # 'auto', 'cpu', 'cuda', 'cuda:1', 'mps'
-    resume:bool = False # Continue from out_dir/checkpoints/last.pth
+    resume:bool|str = False # Continue from out_dir/checkpoints/last.pth; 'auto': continue if it exists, else start afresh
     monitor:str = 'auc' # Validation value that picks the best model: 'auc', 'acc' or 'valid_loss'
     grad_accum:int = 1 # Accumulate gradients over this many batches
     clip:float = 0. # Clip the gradient norm (0: off)
@@ -143,7 +143,8 @@ def validated(self:TrainConfig) -> TrainConfig:
     bad = lambda name, why: _refuse(self, name, why)
     for f in fields(self):  # papermill and the CLI give strings for anything they cannot parse
         v, t = getattr(self, f.name), str(f.type)
-        if t.startswith('bool') and not isinstance(v, bool) and not (v is None and 'None' in t): bad(f.name, 'must be True or False.')
+        if t.startswith('bool') and not isinstance(v, bool) and not (v is None and 'None' in t) and not ('str' in t and v == 'auto'):
+            bad(f.name, 'must be True or False' + (" or 'auto'" if 'str' in t else '') + '.')
         if t.startswith('int') and (isinstance(v, bool) or not isinstance(v, (int, np.integer))): bad(f.name, 'must be an integer.')
         if t.startswith('float') and v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
             bad(f.name, 'must be a number.')
@@ -463,6 +464,7 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
     if cfg.threads: torch.set_num_threads(cfg.threads)
     out, main = cfg.run_dir(), _is_main()
     last = out/'checkpoints'/'last.pth'
+    if cfg.resume == 'auto': cfg = dataclasses.replace(cfg, resume=last.exists() or last.with_suffix('.prev.pth').exists())
     if not cfg.resume and last.exists():
         raise FileExistsError(f'{out} already holds a run (checkpoints/last.pth). Pass resume=True to continue it, '
                               f'or choose another out_dir; nothing was overwritten.')
@@ -531,6 +533,8 @@ def _parse_bool(s:str) -> bool:
     if s.lower() in ('0', 'false', 'no', 'n'): return False
     raise argparse.ArgumentTypeError(f'expected true or false, got {s!r}')
 
+def _parse_bool_or_auto(s:str) -> bool|str: return 'auto' if s.lower() == 'auto' else _parse_bool(s)
+
 def _parse_opt_float(s:str): return None if s.lower() == 'none' else float(s)
 
 def train_parser() -> argparse.ArgumentParser:
@@ -542,10 +546,10 @@ def train_parser() -> argparse.ArgumentParser:
     choices = {'objective': list(OBJECTIVES), 'recipe': list(RECIPES), 'monitor': ['auc', 'acc', 'valid_loss'], 'precision': list(PRECISIONS)}
     for f in fields(TrainConfig):
         t = str(f.type)
-        typ = _parse_bool if t.startswith('bool') else int if t.startswith('int') else \
+        typ = _parse_bool_or_auto if t.startswith('bool') and 'str' in t else _parse_bool if t.startswith('bool') else int if t.startswith('int') else \
               _parse_opt_float if 'None' in t and t.startswith('float') else float if t.startswith('float') else str
         p.add_argument(f'--{f.name}', type=typ, default=f.default, choices=choices.get(f.name),
-                       metavar='{' + ','.join(choices[f.name]) + '}' if f.name in choices else t.split('|')[0].upper(),
+                       metavar='{' + ','.join(choices[f.name]) + '}' if f.name in choices else 'BOOL|auto' if typ is _parse_bool_or_auto else t.split('|')[0].strip().upper(),
                        help=f'{docs.get(f.name) or ""} (default: {f.default!r})'.strip().replace('%', '%%'))
     p.add_argument('--debug', action='store_true', help='show the full traceback of an error')
     return p
