@@ -11,7 +11,7 @@ from .core import repo_root, atomic_write, atomic_write_json
 
 # %% auto #0
 __all__ = ['KEEP_SUFFIXES', 'load_paper_numbers', 'get_key', 'ours_values', 'paper_decimals', 'provenance_of', 'ledger_table',
-           'ledger_markdown', 'headline_markdown', 'collect_results']
+           'ledger_markdown', 'headline_markdown', 'load_sources', 'sources_markdown', 'collect_results']
 
 # %% ../nbs/09_ledger.ipynb #72ba4c8d
 def load_paper_numbers(path:str|Path|None=None) -> list[dict]:
@@ -127,6 +127,23 @@ def headline_markdown(t:pd.DataFrame|None=None) -> str:
     t = ledger_table() if t is None else t
     t = t[t["paper's number"] != 'not reported']
     return _md_table(t[['title', 'metric', "paper's number", 'ours']].rename(columns={'title': 'experiment'}))
+
+# %% ../nbs/09_ledger.ipynb #eb9c62b5
+def load_sources(path:str|Path|None=None) -> list[dict]:
+    "The cited source documents of `study/paper_numbers.yaml` (or `path`): id, authors, title, year, link, file."
+    path = Path(path) if path else repo_root()/'study'/'paper_numbers.yaml'
+    srcs = (yaml.safe_load(path.read_text()) or {}).get('sources') or []
+    for s in srcs:
+        if missing := {'id', 'authors', 'title', 'year', 'link', 'file'} - set(s): raise ValueError(f'{path}: source {s.get("id", "?")} lacks {sorted(missing)}.')
+    return srcs
+
+# %% ../nbs/09_ledger.ipynb #6a807500
+def sources_markdown(srcs:list|None=None) -> str:
+    "The cited source documents as a markdown table (links as links)."
+    srcs = load_sources() if srcs is None else srcs
+    link = lambda u: f'<{u}>' if str(u).startswith('http') else u
+    return _md_table(pd.DataFrame([{'id': s['id'], 'authors': s['authors'], 'title': s['title'], 'year': s['year'],
+                                    'link': link(s['link']), 'text': f"`{s['file']}`"} for s in srcs]))
 
 # %% ../nbs/09_ledger.ipynb #6d052e68
 KEEP_SUFFIXES = ('.json', '.csv', '.png', '.svg')
