@@ -11,102 +11,13 @@ from PIL import Image
 from .core import atomic_write_json, seed_everything
 from .cxr import CXRPairs, load_image, report_text, check_columns, ReportError, CXR_COLUMNS
 from .report_labels import label_reports, CHEXPERT_OBS, POS, UNC
+from .report_metrics import report_metrics, nlg_metrics, baseline_verdicts, NORMAL_REPORT
 
 # %% auto #0
-__all__ = ['LLAVA_PROMPT', 'IMAGE_TOKEN', 'report_tokens', 'bleu', 'rouge_l', 'meteor', 'clinical_efficacy', 'report_metrics',
-           'lite0_backbone', 'xray_tensor', 'minilm_path', 'embed_texts', 'embed_images', 'RetrievalReporter',
-           'TimmEncoderConfig', 'TimmEncoder', 'report_tokenizer', 'tiny_decoder', 'build_report_model',
-           'ReportCollate', 'report_dls', 'ReportGenModel', 'report_loss', 'report_learner', 'generate_reports',
-           'llava_record', 'validate_llava', 'export_llava']
-
-# %% ../nbs/12_report_generation.ipynb #c1844fe2
-def report_tokens(s:str) -> list[str]:
-    "Lower-case word tokens of a report, punctuation dropped (the tokenisation BLEU and ROUGE-L are computed on)."
-    return re.findall(r"[a-z0-9]+", (s or '').lower())
-
-def _ngrams(toks, n): return collections.Counter(tuple(toks[i:i+n]) for i in range(len(toks) - n + 1))
-
-def bleu(hyps:list, # Generated reports
-         refs:list, # Reference reports: one string, or a list of strings, per hypothesis
-         max_n:int=4, # Highest n-gram order
-        ) -> dict:
-    "Corpus BLEU-1..`max_n` (`{'bleu1': ..., ...}`), with clipped counts and the corpus brevity penalty."
-    if len(hyps) != len(refs): raise ValueError(f'{len(hyps)} hypotheses but {len(refs)} references.')
-    match, total = np.zeros(max_n), np.zeros(max_n); hl = rl = 0
-    for h, r in zip(hyps, refs):
-        h = report_tokens(h); rs = [report_tokens(x) for x in ([r] if isinstance(r, str) else r)]
-        hl += len(h); rl += min((abs(len(x) - len(h)), len(x)) for x in rs)[1] # closest reference length
-        for n in range(1, max_n + 1):
-            hc = _ngrams(h, n); mx = collections.Counter()
-            for x in rs: mx |= _ngrams(x, n)
-            match[n-1] += sum(min(c, mx[g]) for g, c in hc.items()); total[n-1] += max(len(h) - n + 1, 0)
-    bp = 1. if hl > rl else (math.exp(1 - rl / hl) if hl else 0.)
-    out = {}
-    for n in range(1, max_n + 1):
-        p = match[:n] / np.maximum(total[:n], 1)
-        out[f'bleu{n}'] = float(bp * math.exp(np.mean(np.log(p)))) if (p > 0).all() else 0.
-    return out
-
-def _lcs(a, b):
-    row = [0] * (len(b) + 1)
-    for x in a:
-        prev = 0
-        for j, y in enumerate(b, 1):
-            prev, row[j] = row[j], (prev + 1 if x == y else max(row[j], row[j-1]))
-    return row[-1]
-
-def rouge_l(hyps:list, # Generated reports
-            refs:list, # One reference report per hypothesis
-            beta:float=1.2, # Weight of recall over precision
-           ) -> float:
-    "Mean ROUGE-L F-measure (longest common subsequence of word tokens) over the reports."
-    if len(hyps) != len(refs): raise ValueError(f'{len(hyps)} hypotheses but {len(refs)} references.')
-    sc = []
-    for h, r in zip(hyps, refs):
-        h, r = report_tokens(h), report_tokens(r); l = _lcs(h, r)
-        if l == 0: sc.append(0.); continue
-        p, rc = l / len(h), l / len(r)
-        sc.append((1 + beta**2) * p * rc / (rc + beta**2 * p))
-    return float(np.mean(sc)) if sc else 0.
-
-def meteor(hyps:list, # Generated reports
-           refs:list, # One reference report per hypothesis
-          ) -> tuple:
-    "`(mean METEOR, None)` from nltk when it and its WordNet data are installed, else `(None, reason)`."
-    try:
-        from nltk.translate.meteor_score import meteor_score
-        from nltk.corpus import wordnet; wordnet.ensure_loaded()
-    except Exception as e: return None, f'METEOR not computed: nltk with WordNet data is needed ({type(e).__name__}).'
-    return float(np.mean([meteor_score([report_tokens(r)], report_tokens(h)) for h, r in zip(hyps, refs)])), None
-
-# %% ../nbs/12_report_generation.ipynb #b5654e54
-def clinical_efficacy(hyps:list, # Generated reports
-                      refs:list, # Reference reports
-                      uncertain_positive:bool=False, # Count uncertain observations as present
-                      observations=CHEXPERT_OBS, # Which observations to score
-                     ) -> dict:
-    "Micro precision/recall/F1 of labeller observations, generated vs reference, and a per-observation table."
-    if len(hyps) != len(refs): raise ValueError(f'{len(hyps)} hypotheses but {len(refs)} references.')
-    ok = (POS, UNC) if uncertain_positive else (POS,)
-    ph = label_reports(hyps)[list(observations)].isin(ok).to_numpy()
-    pr = label_reports(refs)[list(observations)].isin(ok).to_numpy()
-    def prf(a, b):
-        tp = int((a & b).sum()); p = tp / max(int(a.sum()), 1); r = tp / max(int(b.sum()), 1)
-        return p, r, (2 * p * r / (p + r) if p + r else 0.)
-    per = pd.DataFrame([dict(zip(('precision', 'recall', 'f1'), prf(ph[:, k], pr[:, k])), reference=int(pr[:, k].sum()),
-                             generated=int(ph[:, k].sum())) for k in range(len(observations))], index=list(observations))
-    p, r, f = prf(ph, pr)
-    return {'ce_precision': p, 'ce_recall': r, 'ce_f1': f, 'per_observation': per}
-
-def report_metrics(hyps:list, # Generated reports
-                   refs:list, # Reference reports
-                  ) -> dict:
-    "BLEU-1..4, ROUGE-L, METEOR (or `None` and a note) and clinical efficacy in one flat dict."
-    m = {**bleu(hyps, refs), 'rouge_l': rouge_l(hyps, refs)}
-    m['meteor'], note = meteor(hyps, refs)
-    if note: m['meteor_note'] = note
-    ce = clinical_efficacy(hyps, refs); m.update({k: v for k, v in ce.items() if k != 'per_observation'})
-    return m
+__all__ = ['LLAVA_PROMPT', 'IMAGE_TOKEN', 'lite0_backbone', 'xray_tensor', 'minilm_path', 'embed_texts', 'embed_images',
+           'RetrievalReporter', 'TimmEncoderConfig', 'TimmEncoder', 'report_tokenizer', 'tiny_decoder',
+           'build_report_model', 'ReportCollate', 'report_dls', 'ReportGenModel', 'report_loss', 'report_learner',
+           'generate_reports', 'llava_record', 'validate_llava', 'export_llava']
 
 # %% ../nbs/12_report_generation.ipynb #778f86ef
 def lite0_backbone(pretrained:bool=True, # Load the offline ImageNet weights

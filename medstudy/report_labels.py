@@ -57,7 +57,7 @@ UNCERTAIN_MENTIONS = {
     'Cardiomegaly': [r'chf\b', r'heart failure'],
 } # Observation -> mentions that are at most uncertain (CheXpert: congestion suggests edema; heart failure, an enlarged heart)
 
-# %% ../nbs/11_report_labels.ipynb #a09b9181
+# %% ../nbs/11_report_labels.ipynb #334728fb
 NO_FINDING_BLOCKERS = [r'emphysem\w*', r'blunt\w*', r'elevat\w*', r'eventration', r'scolio\w*', r'degenera\w*', r'calcifi\w*',
     r'hyperinfla\w*', r'hyperexpan\w*', r'bronchospasm', r'asthma', r'hernia\w*', r'copd', r'interstitial markings?',
     r'plaques?', r'osteophyt\w*', r'aortic disease', r'bronchiolitis', r'airways? disease', r'thicken\w*', r'cephalization',
@@ -175,7 +175,7 @@ def mesh_agreement(labels:pd.DataFrame, # From `label_reports`
                      'kappa_u0': binary_agreement(lab == POS, ref)['kappa']})
     return pd.DataFrame(rows).set_index('observation')
 
-# %% ../nbs/11_report_labels.ipynb #fb60ac4c
+# %% ../nbs/11_report_labels.ipynb #691558af
 def held_out_half(n:int, # Number of reports
                   seed:int=0) -> np.ndarray:
     "Boolean mask of the held-out half of `n` reports (a seeded permutation); the rest is the half the rules were tuned on."
