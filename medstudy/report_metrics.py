@@ -4,13 +4,15 @@
 
 # %% ../nbs/11b_report_metrics.ipynb #ed61c324
 from __future__ import annotations
-import re, shutil, functools
+import re, shutil, functools, importlib
 import numpy as np, pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 from .report_labels import label_reports, CHEXPERT_OBS, POS, UNC
+from .encoders import hub_offline, OfflineModelError
 
 # %% auto #0
-__all__ = ['NORMAL_REPORT', 'BASELINES', 'r2gen_clean', 'nlg_metrics', 'clinical_efficacy', 'report_metrics', 'baseline_verdicts']
+__all__ = ['NORMAL_REPORT', 'BASELINES', 'r2gen_clean', 'nlg_metrics', 'clinical_efficacy', 'report_metrics', 'chexbert_f1',
+           'radgraph_f1', 'baseline_verdicts']
 
 # %% ../nbs/11b_report_metrics.ipynb #7f39d34e
 def r2gen_clean(text:str) -> str:
@@ -73,6 +75,29 @@ def report_metrics(hyps:list, # Generated reports
     "BLEU-1..4, METEOR, ROUGE-L, CIDEr and clinical efficacy (micro and macro) in one flat dict."
     ce = clinical_efficacy(hyps, refs)
     return {**nlg_metrics(hyps, refs), **{k: v for k, v in ce.items() if k != 'per_observation'}}
+
+# %% ../nbs/11b_report_metrics.ipynb #83cda83d
+def _learned_metric(package:str, what:str):
+    "Import `package` for a learned metric, or fail with what to do; refuse at once when the hub (its weights) is unusable."
+    try: mod = importlib.import_module(package)
+    except ImportError:
+        raise ImportError(f'{what} needs the {package} package (pip install {package}); its weights download from the Hugging Face '
+                          f'hub at first use. Offline, report clinical_efficacy (chapter 11\'s labeller) instead.') from None
+    if hub_offline(): raise OfflineModelError(f'{what} downloads its weights from the Hugging Face hub, which cannot be used here '
+                                              f'(offline). Run it where the hub is reachable once (the weights are cached), '
+                                              f'or report clinical_efficacy instead.')
+    return mod
+
+def chexbert_f1(hyps:list, refs:list) -> dict:
+    "Micro and macro F1 of CheXbert's 14 labels, and micro F1 over the 5 common observations (package `f1chexbert`)."
+    _, _, cr, cr5 = _learned_metric('f1chexbert', 'CheXbert F1').F1CheXbert()(hyps=hyps, refs=refs)
+    return {'chexbert_micro_f1': cr['micro avg']['f1-score'], 'chexbert_macro_f1': cr['macro avg']['f1-score'],
+            'chexbert_5_micro_f1': cr5['micro avg']['f1-score']}
+
+def radgraph_f1(hyps:list, refs:list, reward_level:str='partial') -> dict:
+    "Mean RadGraph F1 (package `radgraph`) at `reward_level` ('simple', 'partial' or 'complete')."
+    mean, *_ = _learned_metric('radgraph', 'RadGraph F1').F1RadGraph(reward_level=reward_level)(hyps=hyps, refs=refs)
+    return {f'radgraph_{reward_level}_f1': float(mean)}
 
 # %% ../nbs/11b_report_metrics.ipynb #c8ed25da
 BASELINES = ('constant report', 'retrieval') # Row names of the two baselines in a results table
