@@ -8,8 +8,12 @@ Four training steps of the study, each on real batches:
   (d) One report-pretraining step of the chest X-ray track: the offline CLIP pair at 128 px, batch 32, InfoNCE on each
       covid-cxr X-ray's own clinical note (needs ../shared/data on the data search path: MEDSTUDY_DATA; skipped otherwise).
 Variants, interleaved in one process (rep 1: every variant, rep 2: every variant, ...): `plain_fp32` (the peer),
-`learner_fp32`, `learner_bf16` (forced, to show what the policy weighs) and `learner_auto` (`precision='auto'`,
-what `train` does). Each variant times `--steps` training steps after `--warmup` steps; the figure is the median
+`learner_fp32`, `learner_bf16` (forced, to show what the policy weighs), `learner_auto` (`precision='auto'`,
+what `train` does) and, for the cases given to `--compile` (default a, b, c), `learner_auto_compiled` (the same with the
+model compiled in place by `torch.compile`, inductor; its compilation falls in the first rep's warm-up steps and is
+reported apart as `first_warmup_seconds`). Case (d) is left out of `--compile` by default: on a 2-core AMD EPYC
+(one thread) inductor had not finished compiling its Lite0 + MiniLM step after 30 minutes. The JSON is written after
+every case, so a stopped run keeps the cases it finished. Each variant times `--steps` training steps after `--warmup` steps; the figure is the median
 step over the repeats. Each step's wall and CPU time (the process's, all threads) are recorded: on a machine shared with other jobs
 the CPU-time ratio is the fairer one. Achieved GFLOP/s = FLOPs of one fp32 training step (torch.utils.flop_counter, forward +
 backward) / seconds per step. The machine (CPU model, flags, threads, load) and versions go into the JSON.
@@ -110,7 +114,7 @@ def flops_per_step(cfg, dls, model, loss, prompts_cb) -> float:
     with FlopCounterMode(display=False) as fc: step(xb, yb)
     return fc.get_total_flops()
 
-def run_case(key, reps, warmup, steps, dev):
+def run_case(key, reps, warmup, steps, dev, compile_=False):
     case = CASES[key]
     cfg, dls, kind, n_out, fresh, loss, texts = build(case, dev)
     prompts_cb = None
@@ -118,18 +122,21 @@ def run_case(key, reps, warmup, steps, dev):
         tok = fresh().text_encoder.tokenizer
         prompts_cb = LabelPrompts(tok, texts, text_length(tok, texts, cfg.max_length))
     flops = flops_per_step(cfg, dls, fresh(), loss, prompts_cb)
-    variants = ['plain_fp32', 'learner_fp32', 'learner_bf16', 'learner_auto']
+    variants = ['plain_fp32', 'learner_fp32', 'learner_bf16', 'learner_auto'] + (['learner_auto_compiled'] if compile_ else [])
     if dev.type == 'cpu' and not cpu_info()['bf16']: variants.remove('learner_bf16')  # emulated bf16: no reason to time it
     if dev.type == 'cuda' and not torch.cuda.is_bf16_supported(): variants.remove('learner_bf16')
     models = {v: fresh() for v in variants}
-    learners, timers = {}, {}
+    learners, timers, first = {}, {}, {}
     for v in variants[1:]:
         timers[v] = StepTimer(warmup, steps, dev)
         learners[v] = learner_for(cfg, dls, kind, n_out, models[v], loss, v.split('_')[1], timers[v], dev, texts)
+        if v.endswith('_compiled'): learners[v].model.compile()  # in place: the state dict (checkpoints) keeps its keys
     times = {v: [] for v in variants}
     for r in range(reps):
         for v in variants:
+            t0 = time.perf_counter()
             t = time_plain(cfg, dls, models[v], loss, prompts_cb, warmup, steps, dev) if v == 'plain_fp32' else time_learner(learners[v], timers[v])
+            if r == 0: first[v] = round(time.perf_counter() - t0 - sum(w for w, _ in t), 1)
             times[v] += t
             print(f'  {case["name"]} rep {r + 1}/{reps} {v}: {statistics.median(w for w, _ in t):.3f} s/step', flush=True)
     bs = cfg.bs
@@ -138,7 +145,7 @@ def run_case(key, reps, warmup, steps, dev):
     for v, t in times.items():
         s, c = statistics.median(w for w, _ in t), statistics.median(c for _, c in t)
         out['variants'][v] = {'sec_per_step_median': round(s, 4), 'cpu_sec_per_step_median': round(c, 4), 'images_per_s': round(bs / s, 1),
-                              'achieved_gflop_s': round(flops / 1e9 / s, 1), 'steps_timed': len(t)}
+                              'achieved_gflop_s': round(flops / 1e9 / s, 1), 'steps_timed': len(t), 'first_warmup_seconds': first[v]}
     base, cbase = (out['variants']['plain_fp32'][k] for k in ('sec_per_step_median', 'cpu_sec_per_step_median'))
     for v, d in out['variants'].items():  # wall-time ratio, and the CPU-time ratio (robust to other processes on a shared machine)
         d['speedup_vs_plain_fp32'] = round(base / d['sec_per_step_median'], 2)
@@ -152,21 +159,25 @@ def main():
     p.add_argument('--threads', type=int, default=1, help='torch threads (default 1: one run per core, as the study runs)')
     p.add_argument('--device', default='cpu', help="'cpu' (default), 'cuda', 'auto'")
     p.add_argument('--name', default='train_throughput', help='results file: benchmarks/results/<name>.json')
+    p.add_argument('--compile', nargs='*', default=['a', 'b', 'c'], choices=list(CASES), help='cases that also time torch.compile')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     from medstudy.core import get_device, device_name
     dev = get_device(a.device)
     t0 = time.time(); load0 = os.getloadavg()[0]
     results = []
+    def _save():  # after every case: a stopped run keeps what it finished
+        save(a.name, {'device': str(dev), 'device_name': device_name(dev), 'cpu': cpu_info(), 'threads': a.threads, 'reps': a.reps,
+                      'steps': a.steps, 'warmup': a.warmup, 'loadavg_1m_start_end': [round(load0, 2), round(os.getloadavg()[0], 2)],
+                      'wall_seconds': round(time.time() - t0, 1), 'compiled_cases': a.compile, 'cases': results})
     for k in a.cases:
-        try: results.append(run_case(k, a.reps, a.warmup, a.steps, dev))
+        try: results.append(run_case(k, a.reps, a.warmup, a.steps, dev, k in a.compile))
         except FileNotFoundError as e:  # (d) without ../shared/data
-            print(f'case {k} skipped: {e}', flush=True); results.append({'case': k, 'name': CASES[k]['name'], 'skipped': str(e)}); continue
+            print(f'case {k} skipped: {e}', flush=True); results.append({'case': k, 'name': CASES[k]['name'], 'skipped': str(e)}); _save(); continue
+        _save()
         v = results[-1]['variants']
         print(f"{results[-1]['name']}: " + ', '.join(f"{n} {d['images_per_s']} img/s (x{d['speedup_vs_plain_fp32']} wall, "
                                                    f"x{d['cpu_speedup_vs_plain_fp32']} CPU)" for n, d in v.items()), flush=True)
-    save(a.name, {'device': str(dev), 'device_name': device_name(dev), 'cpu': cpu_info(), 'threads': a.threads, 'reps': a.reps, 'steps': a.steps, 'warmup': a.warmup,
-                              'loadavg_1m_start_end': [round(load0, 2), round(os.getloadavg()[0], 2)],
-                              'wall_seconds': round(time.time() - t0, 1), 'cases': results})
+
 
 if __name__ == '__main__': main()
