@@ -28,7 +28,8 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     from medstudy.core import seed_everything, package_versions, git_state, now_iso
     from medstudy.data import medmnist_dls, task_info
-    from medstudy.learner import classifier_learner, classifier_model, auc, acc, scores, Recipe
+    from medstudy.learner import classifier_learner, classifier_model, scores, Recipe
+    from medstudy.metrics import medmnist_auc as auc, medmnist_acc as acc
     info = task_info(a.dataset)
 
     def fresh(seed=0):

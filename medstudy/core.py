@@ -11,9 +11,9 @@ import numpy as np, torch
 
 # %% auto #0
 __all__ = ['CPU_FLAGS', 'KEY_PACKAGES', 'repo_root', 'cache_dir', 'pin_data_path', 'data_search_path', 'find_data', 'runs_root',
-           'md5sum', 'sha256_of', 'atomic_write', 'atomic_write_json', 'seed_everything', 'worker_seed', 'get_device',
-           'cpu_info', 'device_name', 'package_versions', 'git_state', 'now_iso', 'provenance', 'RunDir',
-           'check_parameters']
+           'md5sum', 'file_sha256', 'sha256_of', 'to_numpy', 'atomic_write', 'atomic_write_json', 'seed_everything',
+           'worker_seed', 'get_device', 'cpu_info', 'device_name', 'package_versions', 'git_state', 'now_iso',
+           'provenance', 'RunDir', 'check_parameters']
 
 # %% ../nbs/00_core.ipynb #54fa2bbe
 def repo_root() -> Path|None:
@@ -62,14 +62,13 @@ def runs_root() -> Path:
     return Path(os.environ.get('MEDSTUDY_RUNS', 'runs')).expanduser()
 
 # %% ../nbs/00_core.ipynb #8f11eba3
-def md5sum(path:str|Path, # File to hash
-           chunk:int=1<<20, # Bytes read at a time
-          ) -> str:
-    "Hex MD5 of a file, read in chunks."
-    h = hashlib.md5()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(chunk), b''): h.update(b)
-    return h.hexdigest()
+def md5sum(path:str|Path) -> str:
+    "Hex MD5 of a file (the checksum MedMNIST publishes), read in chunks."
+    with open(path, 'rb') as f: return hashlib.file_digest(f, 'md5').hexdigest()
+
+def file_sha256(path:str|Path) -> str:
+    "Hex SHA-256 of a file (a checkpoint's fingerprint in provenance), read in chunks."
+    with open(path, 'rb') as f: return hashlib.file_digest(f, 'sha256').hexdigest()
 
 def sha256_of(obj) -> str:
     "Hex SHA-256 of bytes, a string, or anything `np.asarray` accepts (its bytes, dtype and shape)."
@@ -78,6 +77,11 @@ def sha256_of(obj) -> str:
         a = np.ascontiguousarray(np.asarray(obj))
         obj = f'{a.dtype.str}{a.shape}'.encode() + a.tobytes()
     return hashlib.sha256(obj).hexdigest()
+
+def to_numpy(a) -> np.ndarray:
+    "A NumPy array of an array, a tensor (detached, on the CPU) or a list."
+    return a.detach().cpu().numpy() if torch.is_tensor(a) else np.asarray(a)
+
 
 # %% ../nbs/00_core.ipynb #38bd5e91
 def atomic_write(path:str|Path, # Target file

@@ -14,8 +14,8 @@ from .core import find_data, data_search_path, atomic_write
 # %% auto #0
 __all__ = ['IU_REPORTS', 'IU_IMAGES', 'SECTIONS', 'TEXT_RULES', 'IMAGE_EXTS', 'MIMIC_HUB', 'CXR_COLUMNS', 'ReportError',
            'locate_iu_reports', 'parse_iu_xml', 'report_text', 'read_iu_reports', 'check_image', 'locate_iu_images',
-           'join_iu_images', 'check_columns', 'load_cxr_table', 'load_image', 'iu_to_mimic_layout', 'CXRPairs',
-           'stream_pairs', 'n_words', 'section_stats', 'split_sentences', 'top_terms']
+           'join_iu_images', 'check_columns', 'load_cxr_table', 'load_image', 'iu_to_mimic_layout', 'iu_table',
+           'CXRPairs', 'stream_pairs', 'n_words', 'section_stats', 'split_sentences', 'top_terms']
 
 # %% ../nbs/10_cxr_data.ipynb #67913c36
 IU_REPORTS = 'iu_xray/NLMCXR_reports.tgz' # Where the IU report archive sits in a data folder
@@ -266,6 +266,17 @@ def iu_to_mimic_layout(pairs:pd.DataFrame, # From `join_iu_images`
         buf = io.BytesIO(); ds.to_parquet(buf); atomic_write(dest, buf.getvalue())
     else: ds.save_to_disk(str(dest))
     return dest
+
+# %% ../nbs/10_cxr_data.ipynb #b2839b92
+def iu_table(dest:str|Path, # A `.parquet` file or a folder the table is written to
+             uids=None, # IU study ids to keep (default: every study whose images are on this machine)
+            ):
+    "The IU X-ray image–report pairs on this machine as a MIMIC-CXR-layout table (`iu_to_mimic_layout`, then `load_cxr_table`)."
+    reports = read_iu_reports()
+    if uids is not None: reports = reports[reports.uid.isin(list(uids))]
+    with warnings.catch_warnings():  # most IU studies have no image offline: they are skipped, not reported one by one
+        warnings.simplefilter('ignore'); pairs = join_iu_images(reports, skip_bad=True)
+    return load_cxr_table(iu_to_mimic_layout(pairs, dest))
 
 # %% ../nbs/10_cxr_data.ipynb #3838959d
 class CXRPairs(torch.utils.data.Dataset):

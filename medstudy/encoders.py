@@ -15,9 +15,9 @@ from .core import cache_dir, atomic_write, sha256_of
 __all__ = ['OFFLINE_IMAGE', 'OFFLINE_TEXT', 'CLIP_MEAN', 'CLIP_STD', 'OfflineModelError', 'hub_offline', 'offline_error',
            'lite0_weights_file', 'map_by_position', 'lite0_state_dict', 'ImageEncoder', 'image_encoder',
            'subword_continuation', 'AttentionPool', 'TextEncoder', 'minilm_path', 'resolve_model_name', 'hf_load',
-           'text_encoder', 'merge_subwords', 'tiny_bert_config', 'ProjectionHead', 'ImageTextModel', 'HFVisionEncoder',
-           'clip_model', 'tiny_clip_config', 'ImageHead', 'llm_store_path', 'load_causal_lm', 'llm_targets',
-           'tiny_llama_config', 'MAEImageEncoder', 'MAEPretrainer', 'mae_model', 'tiny_mae_config']
+           'text_encoder', 'merge_subwords', 'ProjectionHead', 'ImageTextModel', 'HFVisionEncoder', 'clip_model',
+           'ImageHead', 'llm_store_path', 'load_causal_lm', 'llm_targets', 'MAEImageEncoder', 'MAEPretrainer',
+           'mae_model']
 
 # %% ../nbs/02_encoders.ipynb #efb04841
 OFFLINE_IMAGE = 'tf_efficientnet_lite0' # Image encoder whose ImageNet weights ship as a pip package
@@ -375,13 +375,6 @@ def merge_subwords(h:torch.Tensor, # [B, T, H] token states
     if weights is not None: weights = weights.new_zeros(B, T + 1).scatter_add(1, idx, weights * wm)[:, :T]
     return out, mask, weights
 
-# %% ../nbs/02_encoders.ipynb #d17eaa1a
-def tiny_bert_config(vocab_size:int=30522, dim:int=32, layers:int=2, heads:int=2):
-    "A tiny BERT config (randomly initialised BioClinicalBERT stand-in for tests)."
-    from transformers import BertConfig
-    return BertConfig(vocab_size=vocab_size, hidden_size=dim, num_hidden_layers=layers, num_attention_heads=heads,
-                      intermediate_size=2*dim, max_position_embeddings=128)
-
 # %% ../nbs/02_encoders.ipynb #28a55931
 class ProjectionHead(nn.Module):
     "Project `[..., d]` to `[..., D]`: linear, or a 2-layer MLP (linear, ReLU, linear)."
@@ -492,14 +485,6 @@ def clip_model(name:str='openai/clip-vit-base-patch32', # CLIP on the hub or in 
     with torch.no_grad(): m.log_logit_scale.copy_(clip.logit_scale.detach())
     return m
 
-def tiny_clip_config(vocab_size:int=30522, dim:int=32, img_size:int=64, patch:int=16, proj:int=16, eos_id:int=102):
-    "A tiny `CLIPConfig` for tests (text tower sized for a BERT tokenizer, end token [SEP])."
-    from transformers import CLIPConfig
-    return CLIPConfig(text_config=dict(vocab_size=vocab_size, hidden_size=dim, num_hidden_layers=2, num_attention_heads=2,
-                                       intermediate_size=2*dim, max_position_embeddings=128, eos_token_id=eos_id, pad_token_id=0, bos_token_id=101),
-                      vision_config=dict(hidden_size=dim, num_hidden_layers=2, num_attention_heads=2, intermediate_size=2*dim,
-                                         image_size=img_size, patch_size=patch), projection_dim=proj)
-
 # %% ../nbs/02_encoders.ipynb #b92fefa9
 class ImageHead(nn.Module):
     "An image encoder with one head: class logits (`n_out` classes) or a normalised embedding (`normalize=True`)."
@@ -571,12 +556,6 @@ def llm_targets(texts:list[str], # Texts to embed
         del model
     return torch.stack([store[k] for k in keys]).float()
 
-def tiny_llama_config(vocab_size:int=30522, dim:int=32, layers:int=2, heads:int=2):
-    "A tiny randomly initialised Llama config for tests."
-    from transformers import LlamaConfig
-    return LlamaConfig(vocab_size=vocab_size, hidden_size=dim, intermediate_size=2*dim, num_hidden_layers=layers,
-                       num_attention_heads=heads, num_key_value_heads=heads, max_position_embeddings=128)
-
 # %% ../nbs/02_encoders.ipynb #e4edc6db
 class MAEImageEncoder(HFVisionEncoder):
     "The encoder of a `ViTMAEForPreTraining`, run without masking."
@@ -621,10 +600,3 @@ def mae_model(name:str|None=None, # Hub name or folder of a ViTMAEForPreTraining
     c = m.config.num_channels
     mean, std = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)) if name is not None and c == 3 else ((0.5,)*c, (0.5,)*c)
     return MAEPretrainer(m, name or 'mae', mean, std)
-
-def tiny_mae_config(img_size:int=64, patch:int=16, in_chans:int=1, dim:int=32):
-    "A tiny `ViTMAEConfig` for tests."
-    from transformers import ViTMAEConfig
-    return ViTMAEConfig(hidden_size=dim, num_hidden_layers=2, num_attention_heads=2, intermediate_size=2*dim,
-                        image_size=img_size, patch_size=patch, num_channels=in_chans, decoder_hidden_size=dim,
-                        decoder_num_hidden_layers=1, decoder_num_attention_heads=2, decoder_intermediate_size=2*dim)

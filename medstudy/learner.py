@@ -28,18 +28,20 @@ from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from .core import atomic_write, atomic_write_json, now_iso, sha256_of, cpu_info
 from .data import TensorSet, BatchDL
+from .metrics import check_kind, medmnist_auc, medmnist_acc
 from .encoders import image_encoder, _small_stem
+from .losses import MAELoss
 
 # %% auto #0
-__all__ = ['IMAGE_ARCHS', 'MEDMNIST_TASK', 'RECIPES', 'CKPT_FORMAT', 'CKPT_VERSION', 'PRECISIONS', 'CPU_BF16_GAINS',
-           'CHANNELS_LAST', 'SmallCNN', 'EncoderClassifier', 'classifier_model', 'task_loss', 'auc', 'acc', 'scores',
-           'task_metrics', 'Recipe', 'get_recipe', 'step_sched', 'recipe_scheds', 'recipe_opt_func', 'CheckpointError',
-           'rng_states', 'set_rng_states', 'save_checkpoint', 'load_checkpoint', 'check_state_dict',
-           'NonFiniteLossError', 'NonFiniteGuard', 'BestModel', 'HistoryCSV', 'Checkpoint', 'previous_checkpoint',
-           'load_resumable', 'unwrap', 'MedLearner', 'precision_policy', 'AutocastMixedPrecision', 'precision_cbs',
-           'training_cbs', 'classifier_learner', 'embed', 'tensor_dls', 'embedding_dls', 'head_learner',
-           'frozen_embedding_learner', 'LabelPrompts', 'contrastive_learner', 'pretrain_learner', 'mae_learner',
-           'FreezeForEpochs', 'GlooDL', 'DDPTrainer', 'distributed']
+__all__ = ['IMAGE_ARCHS', 'RECIPES', 'CKPT_FORMAT', 'CKPT_VERSION', 'PRECISIONS', 'CPU_BF16_GAINS', 'CHANNELS_LAST', 'SmallCNN',
+           'EncoderClassifier', 'classifier_model', 'task_loss', 'scores', 'task_metrics', 'Recipe', 'get_recipe',
+           'step_sched', 'recipe_scheds', 'recipe_opt_func', 'CheckpointError', 'rng_states', 'set_rng_states',
+           'save_checkpoint', 'load_checkpoint', 'check_state_dict', 'NonFiniteLossError', 'NonFiniteGuard',
+           'BestModel', 'HistoryCSV', 'Checkpoint', 'previous_checkpoint', 'load_resumable', 'unwrap', 'MedLearner',
+           'cpu_bf16_kind', 'precision_policy', 'AutocastMixedPrecision', 'precision_cbs', 'training_cbs',
+           'classifier_learner', 'embed', 'tensor_dls', 'embedding_dls', 'head_learner', 'frozen_embedding_learner',
+           'LabelPrompts', 'contrastive_learner', 'pretrain_learner', 'mae_learner', 'FreezeForEpochs', 'GlooDL',
+           'DDPTrainer', 'distributed']
 
 # %% ../nbs/04_learner.ipynb #2bf78ec7
 class SmallCNN(nn.Module):
@@ -83,23 +85,9 @@ def classifier_model(arch:str='resnet18', # 'resnet18', 'smallcnn', or any timm 
     return m
 
 # %% ../nbs/04_learner.ipynb #76a62a5d
-MEDMNIST_TASK = {'binary': 'binary-class', 'multiclass': 'multi-class', 'ordinal': 'ordinal-regression',
-                 'multilabel': 'multi-label, binary-class'}
-
 def task_loss(kind:str): # 'binary', 'multiclass', 'ordinal' or 'multilabel'
     "fastai loss for a task kind: cross-entropy, or BCE-with-logits for multi-label."
-    if kind not in MEDMNIST_TASK: raise ValueError(f'Unknown task kind {kind!r}; expected one of {list(MEDMNIST_TASK)}.')
-    return BCEWithLogitsLossFlat() if kind == 'multilabel' else CrossEntropyLossFlat()
-
-def auc(y_true, y_score, kind:str='binary') -> float:
-    "MedMNIST's AUC (`medmnist.evaluator.getAUC`)."
-    from medmnist.evaluator import getAUC
-    return float(getAUC(np.asarray(y_true), np.asarray(y_score), MEDMNIST_TASK[kind]))
-
-def acc(y_true, y_score, kind:str='binary') -> float:
-    "MedMNIST's ACC (`medmnist.evaluator.getACC`, threshold 0.5 for multi-label)."
-    from medmnist.evaluator import getACC
-    return float(getACC(np.asarray(y_true), np.asarray(y_score), MEDMNIST_TASK[kind]))
+    return BCEWithLogitsLossFlat() if check_kind(kind) == 'multilabel' else CrossEntropyLossFlat()
 
 def scores(logits:torch.Tensor, kind:str) -> torch.Tensor:
     "Model outputs to scores: softmax for single-label tasks, sigmoid for multi-label."
@@ -109,9 +97,9 @@ def scores(logits:torch.Tensor, kind:str) -> torch.Tensor:
 def _on_logits(logits, y_true, f=None, kind='binary'): return f(y_true, scores(logits, kind).numpy(), kind)
 
 def task_metrics(kind:str) -> list:
-    "fastai metrics `auc` and `acc` for a task kind, computed over the whole split from the logits."
-    return [AccumMetric(partial(_on_logits, f=f, kind=kind), flatten=False, to_np=False, name=f.__name__)
-            for f in (auc, acc)]
+    "fastai metrics `auc` and `acc` (MedMNIST's, from `medstudy.metrics`) for a task kind, over the whole split from the logits."
+    return [AccumMetric(partial(_on_logits, f=f, kind=kind), flatten=False, to_np=False, name=name)
+            for name, f in (('auc', medmnist_auc), ('acc', medmnist_acc))]
 
 # %% ../nbs/04_learner.ipynb #ad41252a
 @dataclass
@@ -390,10 +378,23 @@ class MedLearner(Learner):
 
 # %% ../nbs/04_learner.ipynb #5893094b
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
-# Encoder families (name prefixes) whose training step is faster in bf16 autocast than in fp32 on a CPU with native
-# bf16, as measured by benchmarks/train_throughput.py (ResNet-18 (28): 2.5x); prefixes not listed stay fp32 under 'auto'.
+# Encoder families (name prefixes) whose training step is faster in bf16 autocast than in fp32, per kind of native CPU
+# bfloat16 (`cpu_bf16_kind`), as measured by benchmarks/train_throughput.py; families not listed stay fp32 under 'auto'.
 # 'smallcnn' is the tests' tiny CNN, listed so that the tests exercise the bf16 path (it is not a benchmarked encoder).
-CPU_BF16_GAINS = ('resnet', 'smallcnn')
+CPU_BF16_GAINS = {
+    'amx': ('resnet', 'smallcnn'), # Intel Xeon with AMX: ResNet-18 (28) x2.5-3.3; Lite0 + MiniLM no faster (1.67 vs 1.55 s/step)
+    'avx512_bf16': ('resnet', 'smallcnn', 'efficientnet', 'tf_efficientnet'), # AMD EPYC (AVX-512 BF16, no AMX): ResNet-18 (28) x2.0,
+        # Lite0 + MiniLM x1.3 at 64 px and x1.7 at 128 px; bf16 CLIP training within the seed spread (benchmarks/results/precision_parity_clip.json)
+    'other': ('resnet', 'smallcnn'), # native bf16 by another route (oneDNN says so, neither flag is listed): the convolution nets only
+}
+
+def cpu_bf16_kind(info:dict|None=None, # `cpu_info()` (default: this machine's)
+                 ) -> str|None:
+    "How this CPU runs bfloat16 natively: 'amx', 'avx512_bf16' (without AMX), 'other', or None (emulated: never faster)."
+    info = cpu_info() if info is None else info
+    if not info['bf16']: return None
+    return 'amx' if 'amx_bf16' in info['flags'] else 'avx512_bf16' if 'avx512_bf16' in info['flags'] else 'other'
+
 CHANNELS_LAST = ('resnet', 'smallcnn', 'efficientnet', 'tf_efficientnet', 'convnext') # Convolutional families
 
 def precision_policy(precision:str='auto', # One of `PRECISIONS`
@@ -414,9 +415,11 @@ def precision_policy(precision:str='auto', # One of `PRECISIONS`
         if precision == 'bf16': raise ValueError(f"precision='bf16' is supported on CUDA and CPUs; this run is on {dev.type}. Use 'auto' or 'fp32'.")
         return {'dtype': 'fp32', 'channels_last': False, 'reason': f'{dev.type}: float32'}
     if precision != 'auto': return {'dtype': precision, 'channels_last': cl, 'reason': 'asked for'}
-    if not cpu_info()['bf16']: return {'dtype': 'fp32', 'channels_last': cl, 'reason': 'this CPU has no native bfloat16'}
-    if not arch.startswith(CPU_BF16_GAINS): return {'dtype': 'fp32', 'channels_last': cl, 'reason': f'{arch}: not faster in bf16 on a CPU (CPU_BF16_GAINS)'}
-    return {'dtype': 'bf16', 'channels_last': cl, 'reason': 'CPU with native bfloat16'}
+    kind = cpu_bf16_kind()
+    if kind is None: return {'dtype': 'fp32', 'channels_last': cl, 'reason': 'this CPU has no native bfloat16'}
+    if not arch.startswith(CPU_BF16_GAINS[kind]):
+        return {'dtype': 'fp32', 'channels_last': cl, 'reason': f'{arch}: not measured faster in bf16 on this kind of CPU ({kind}; CPU_BF16_GAINS)'}
+    return {'dtype': 'bf16', 'channels_last': cl, 'reason': f'CPU with native bfloat16 ({kind})'}
 
 # %% ../nbs/04_learner.ipynb #b0a88e68
 class AutocastMixedPrecision(MixedPrecision):
@@ -596,7 +599,6 @@ def mae_learner(dls:DataLoaders, # Image batches at the model's image size
                 model:nn.Module, # `MAEPretrainer` (forward(x) -> {'loss', ...})
                 recipe:str|Recipe='mgca', path:str|Path='.', cbs=None, **kwargs) -> MedLearner:
     "A `MedLearner` for masked-autoencoder pretraining: the loss is the model's own reconstruction loss."
-    from medstudy.losses import MAELoss
     return pretrain_learner(dls, model, MAELoss(), recipe, path, cbs, **kwargs)
 
 # %% ../nbs/04_learner.ipynb #2e3b6b83

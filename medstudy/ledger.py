@@ -81,7 +81,7 @@ def _dirs(ds:list) -> str:
 def ledger_table(entries:list|None=None, # Paper entries (default: `load_paper_numbers()`)
                  results:str|Path|None=None, # The results folder (default: the checkout's `results/`)
                 ) -> pd.DataFrame:
-    "One row per (entry, metric): the paper's number and ours at the same decimals, provenance, and what differs."
+    "One row per (entry, metric): the paper's number and ours at the same decimals, provenance (files and the key read in each), and what differs."
     entries = load_paper_numbers() if entries is None else entries
     results = Path(results) if results else repo_root()/'results'
     rows = []
@@ -98,7 +98,7 @@ def ledger_table(entries:list|None=None, # Paper entries (default: `load_paper_n
                          'ours': _fmt(vals, d), 'ours_mean': float(np.mean(vals)) if vals else np.nan, 'n_runs': len(vals),
                          'commit': ', '.join(commits), 'run directory': _dirs([p['run_dir'] for p in prov]),
                          'paper source': e['source'], 'setting': e.get('setting', ''), 'what differs': e['differs'],
-                         'backing files': ', '.join(files)})
+                         'backing files': ', '.join(files), 'key': (e.get('ours') or {}).get('keys', {}).get(m, '')})
     return pd.DataFrame(rows)
 
 # %% ../nbs/09_ledger.ipynb #2d8b21b0
@@ -117,8 +117,9 @@ def ledger_markdown(t:pd.DataFrame|None=None, # A `ledger_table` (default: the c
         r = g.iloc[0]
         out.append(f"{'#' * level} {r['title']}\n\n**Source:** {r['paper source']}. **Setting:** {r['setting']}.\n\n"
                    f"**What differs:** {r['what differs']}\n")
-        cols = {'metric': 'metric', "paper's number": "paper's number", 'ours': 'ours', 'commit': 'commit', 'run directory': 'run directory (under `results/`)'}
-        g = g.assign(**{'run directory': g['run directory'].map(lambda v: f'`{v}`' if v else '')})
+        cols = {'metric': 'metric', "paper's number": "paper's number", 'ours': 'ours', 'commit': 'commit', 'run directory': 'run directory (under `results/`)',
+                'key': 'key read'}
+        g = g.assign(**{c: g[c].map(lambda v: f'`{v}`' if v else '') for c in ('run directory', 'key')})
         out.append(_md_table(g[list(cols)].rename(columns=cols)) + '\n')
     return '\n'.join(out)
 

@@ -100,14 +100,16 @@ class LlavaCollate:
         ids, core = tok('a')['input_ids'], tok('a', add_special_tokens=False)['input_ids']
         self.n_end = len(ids) - ids.index(core[0]) - len(core)  # special tokens the tokenizer appends ([SEP] for BERT's)
         self.eos = '' if self.n_end else (tok.eos_token or '')
+        self.image_id = tok.convert_tokens_to_ids(IMAGE_TOKEN)
     def __call__(self, items):
         ims = [load_image(p, 'RGB') for p, _, _ in items]
         prompts = [llava_chat(h) for _, h, _ in items]
         full = self.proc(images=ims, text=[f'{p} {r}{self.eos}' for p, (_, _, r) in zip(prompts, items)], return_tensors='pt',
                          padding=True, truncation=True, max_length=self.max_len)
-        n_prompt = self.proc(images=ims, text=prompts, return_tensors='pt', padding=True)['attention_mask'].sum(1) - self.n_end
+        n_img = int((full['input_ids'][0] == self.image_id).sum())  # the processor expanded the one <image> into the tower's tokens
+        n_prompt = [len(self.proc.tokenizer(p)['input_ids']) - 1 + n_img - self.n_end for p in prompts]  # each image preprocessed once
         labels = full['input_ids'].masked_fill(full['attention_mask'] == 0, -100)
-        for i, n in enumerate(n_prompt.tolist()): labels[i, :n] = -100
+        for i, n in enumerate(n_prompt): labels[i, :n] = -100
         return full['input_ids'], full['attention_mask'], full['pixel_values'], labels
 
 def llava_dls(train:list, # `llava_pairs` triples to train on

@@ -10,7 +10,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 # %% auto #0
 __all__ = ['same_text', 'same_label', 'soft_cross_entropy', 'info_nce', 'gather_features', 'gather_tensors', 'InfoNCELoss',
            'convirt_loss', 'ConVIRTLoss', 'sinkhorn', 'clip_weights', 'ita_loss', 'cta_loss', 'cpa_loss', 'MGCALoss',
-           'margin_contrastive', 'MarginContrastiveLoss', 'ClassificationLoss', 'classification_loss', 'MAELoss']
+           'margin_contrastive', 'MarginContrastiveLoss', 'MAELoss']
 
 # %% ../nbs/03_losses.ipynb #33f0c4e9
 def _out(pred, key:str):
@@ -260,24 +260,6 @@ class MarginContrastiveLoss(nn.Module):
         return margin_contrastive(_out(pred, 'img'), t, self.margin, labels)
 
 # %% ../nbs/03_losses.ipynb #5687ab2e
-class ClassificationLoss(nn.Module):
-    "CE on class indices (`kind` binary/multiclass/ordinal) or BCE-with-logits on multi-hot targets (`kind='multilabel'`)."
-    def __init__(self, kind:str='multiclass', # Task kind, see `data.TaskInfo.kind`
-                 label_smoothing:float=0.):
-        super().__init__()
-        if kind not in ('binary', 'multiclass', 'ordinal', 'multilabel'):
-            raise ValueError(f"kind must be 'binary', 'multiclass', 'ordinal' or 'multilabel', got {kind!r}.")
-        self.kind, self.label_smoothing = kind, label_smoothing
-    def forward(self, pred, y:torch.Tensor, *_) -> torch.Tensor:
-        z = _out(pred, 'logits')
-        if self.kind == 'multilabel': return F.binary_cross_entropy_with_logits(z, y.float())
-        return F.cross_entropy(z, y.long(), label_smoothing=self.label_smoothing)
-
-def classification_loss(flag:str, **kwargs) -> ClassificationLoss:
-    "The classification loss that fits a MedMNIST data set's task."
-    from medstudy.data import task_info
-    return ClassificationLoss(task_info(flag).kind, **kwargs)
-
 class MAELoss(nn.Module):
     "The MAE reconstruction loss computed by the model (`pred['loss']`)."
     def forward(self, pred:dict, *_) -> torch.Tensor: return _out(pred, 'loss')

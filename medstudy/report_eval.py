@@ -13,8 +13,11 @@ from sklearn.metrics import roc_auc_score, precision_recall_fscore_support, accu
 from .core import atomic_write_json, get_device, now_iso, provenance
 from .sources import patient_split, ReportPairs
 from .report_labels import CHEXPERT_OBS, observation_prompts
-from .evaluate import (read_params, load_run, extract_embeddings, as_image_encoder, text_embeddings, linear_probe,
-                               seed_summary, nan_to_none, save_figure)
+from .metrics import nan_to_none
+from .embeddings import extract_embeddings, text_embeddings
+from .probes import linear_probe, seed_summary
+from .figures import save_figure, plot_confusion_counts
+from .evaluate import read_params, load_run, as_image_encoder
 from .train import TrainConfig, run_source_data, run_data, model_data_kwargs, pair_retrieval
 
 # %% auto #0
@@ -74,11 +77,7 @@ def plot_zero_shot_confusions(zs:dict, # `zero_shot_labels` output
     per = zs['per_label']
     if not per: raise ValueError(f"no label was scored (skipped: {zs.get('skipped')}); there is nothing to plot.")
     fig, axes = plt.subplots(1, len(per), figsize=(2.6 * len(per) + 0.5, 2.6), squeeze=False)
-    for ax, (name, v) in zip(axes[0], per.items()):
-        cm = np.array(v['confusion']); rate = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-        sns.heatmap(rate, annot=np.array([[f'{r:.2f}\n({c})' for r, c in zip(rr, cc)] for rr, cc in zip(rate, cm)]), fmt='',
-                    cmap='Blues', vmin=0, vmax=1, cbar=False, xticklabels=['no', 'yes'], yticklabels=['no', 'yes'], ax=ax)
-        ax.set_title(name, fontsize=9); ax.set_xlabel('predicted'); ax.set_ylabel('true')
+    for ax, (name, v) in zip(axes[0], per.items()): plot_confusion_counts(v['confusion'], ['no', 'yes'], name, ax, cbar=False)
     fig.suptitle(title, fontsize=9); fig.tight_layout()
     return fig
 

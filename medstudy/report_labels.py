@@ -6,6 +6,7 @@
 from __future__ import annotations
 import re
 import numpy as np, pandas as pd, torch
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, accuracy_score, cohen_kappa_score
 
 # %% auto #0
 __all__ = ['CHEXPERT_OBS', 'POS', 'NEG', 'UNC', 'MENTIONS', 'NORMAL_MENTIONS', 'UNCERTAIN_MENTIONS', 'NO_FINDING_BLOCKERS',
@@ -156,12 +157,13 @@ def mesh_labels(reports:pd.DataFrame, # From `medstudy.cxr.read_iu_reports`
 def binary_agreement(pred, # Boolean predictions
                      ref, # Boolean reference
                     ) -> dict:
-    "Counts, accuracy, precision, recall, F1 and Cohen's kappa of two boolean vectors."
-    p, m = np.asarray(pred, bool), np.asarray(ref, bool); n = len(p)
-    tp, fp, fn = int((p & m).sum()), int((p & ~m).sum()), int((~p & m).sum()); tn = n - tp - fp - fn
-    acc = (tp + tn) / n; pe = ((tp + fp) * (tp + fn) + (tn + fn) * (tn + fp)) / n**2
-    return dict(tp=tp, fp=fp, fn=fn, tn=tn, accuracy=acc, precision=tp / max(tp + fp, 1), recall=tp / max(tp + fn, 1),
-                f1=2 * tp / max(2 * tp + fp + fn, 1), kappa=(acc - pe) / (1 - pe) if pe < 1 else 1.0)
+    "Counts, accuracy, precision, recall, F1 and Cohen's kappa of two boolean vectors (sklearn's)."
+    p, m = np.asarray(pred, bool), np.asarray(ref, bool)
+    (tn, fp), (fn, tp) = confusion_matrix(m, p, labels=[False, True]).tolist()
+    pr, rc, f1, _ = precision_recall_fscore_support(m, p, average='binary', zero_division=0)
+    agree = (p == m).all()  # one class only and full agreement: kappa is 0/0, read as perfect agreement
+    return dict(tp=tp, fp=fp, fn=fn, tn=tn, accuracy=accuracy_score(m, p), precision=float(pr), recall=float(rc), f1=float(f1),
+                kappa=1.0 if agree and len(set(m.tolist())) < 2 else float(cohen_kappa_score(m, p)))
 
 def mesh_agreement(labels:pd.DataFrame, # From `label_reports`
                    mesh:pd.DataFrame, # From `mesh_labels`, same rows

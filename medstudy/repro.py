@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import atomic_write, atomic_write_json, repo_root
-from .evaluate import read_params, nan_to_none
+from .metrics import nan_to_none
+from .evaluate import read_params
 from .ledger import load_paper_numbers, paper_decimals, _fmt, _md_table
 
 # %% auto #0
@@ -48,11 +49,13 @@ def paper_entry(flag:str, entries:list|None=None) -> dict:
 
 def repro_table(root:str|Path, # The experiment's run directory: `<flag>/seed<k>` below it
                 entries:list|None=None, # Paper entries (default: `load_paper_numbers()`)
+                runs:dict|None=None, # flag -> `seed_runs` of its folder, when the caller has read them already
                ) -> pd.DataFrame:
     "One row per reproduced data set: seeds finished, epochs, precision, and our test AUC / ACC (mean ± sd) beside the paper's."
+    by_flag = runs if runs is not None else {f: seed_runs(Path(root)/f) for f in REPRO_FLAGS if (Path(root)/f).is_dir()}
     rows = []
-    for flag in [f for f in REPRO_FLAGS if (Path(root)/f).is_dir()]:
-        runs, e = seed_runs(Path(root)/flag), paper_entry(flag, entries)
+    for flag, runs in by_flag.items():
+        e = paper_entry(flag, entries)
         fin, d = runs[runs.finished], paper_decimals(e)
         rows.append({'data set': flag, 'seeds finished': f'{len(fin)} of {len(runs)}',
                      'epochs': ', '.join(f'{a}/{b}' for a, b in zip(runs.epochs_done, runs.epochs)),
@@ -81,11 +84,13 @@ def repro_summary(root:str|Path, # The experiment's run directory
                   write:bool=True, # Write `summary.json` and `summary.md` into `root`
                  ) -> tuple[dict, str]:
     "The reproduction's table beside the paper and the BreastMNIST precision parity, as (JSON-able dict, markdown)."
-    root = Path(root); table = repro_table(root)
+    root = Path(root)
+    runs = {f: seed_runs(root/f) for f in REPRO_FLAGS if (root/f).is_dir()}  # each run folder read once
+    table = repro_table(root, runs=runs)
     md = [_md_table(table)]
-    out = {'table': table.to_dict('records'), 'runs': {f: seed_runs(root/f).to_dict('records') for f in table['data set']}}
-    if (root/'parity_fp32'/'breastmnist').is_dir() and (root/'breastmnist').is_dir():
-        p = precision_parity(seed_runs(root/'breastmnist'), seed_runs(root/'parity_fp32'/'breastmnist'))
+    out = {'table': table.to_dict('records'), 'runs': {f: r.to_dict('records') for f, r in runs.items()}}
+    if (root/'parity_fp32'/'breastmnist').is_dir() and 'breastmnist' in runs:
+        p = precision_parity(runs['breastmnist'], seed_runs(root/'parity_fp32'/'breastmnist'))
         out['parity_breastmnist'] = p
         md += ['', f"**Precision parity, BreastMNIST**, seeds {p['seeds']}: {', '.join(p['precision'])} (the policy) − "
                f"{', '.join(p['reference_precision'])}: " + '; '.join(

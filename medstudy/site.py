@@ -214,8 +214,8 @@ def fix_anchors(mds:dict) -> dict:
 
 # %% ../nbs/08_site.ipynb #0a4dc214
 SECTIONS = [('Results', ('20',)), ('Foundations', ('00', '01', '02', '03')), ('Training', ('04', '05')),
-            ('Evaluation', ('06',)), ('The study', ('07', '09')), ('Chest X-ray reports', ('10', '11', '12')),
-            ('Tooling', ('08', '90'))]
+            ('Evaluation', ('05a', '05b', '05c', '05d', '06')), ('The study', ('07', '09')),
+            ('Chest X-ray reports', ('10', '11', '12', '13')), ('Tooling', ('08', '90', '98'))]
 
 def page_name(nb_path:str|Path) -> str:
     "nbdev's page name for a notebook: `index`, or the file name without its number prefix."
@@ -226,8 +226,12 @@ def site_nav(pages:list) -> list:
     "MkDocs `nav` from (notebook file name, page name, title) triples: Home, then the sections in `SECTIONS`."
     nav, done = [], set()
     if any(p == 'index' for _, p, _ in pages): nav.append({'Home': 'index.md'})
-    for sec, prefixes in SECTIONS:
-        items = [{t: f'{p}.md'} for f, p, t in pages if p != 'index' and re.match(r'\d+', f) and re.match(r'\d+', f).group() in prefixes]
+    def section(f):  # a notebook's prefix with its letter ('05a') wins over its number alone ('05')
+        m = re.match(r'(\d+)([a-z]?)', f)
+        if not m: return None
+        return next((sec for key in (m.group(), m.group(1)) for sec, prefixes in SECTIONS if key in prefixes), None)
+    for sec, _ in SECTIONS:
+        items = [{t: f'{p}.md'} for f, p, t in pages if p != 'index' and section(f) == sec]
         done |= {list(i.values())[0] for i in items}
         if items: nav.append({sec: items})
     rest = [{t: f'{p}.md'} for f, p, t in pages if p != 'index' and f'{p}.md' not in done]

@@ -18,9 +18,9 @@ from .encoders import hub_offline
 
 # %% auto #0
 __all__ = ['SOURCES', 'MEMMAP_BYTES', 'COVID_CXR', 'MIMIC_LOCAL', 'SPLIT_FRACTIONS', 'DataSource', 'register_source',
-           'medmnist_source', 'get_source', 'clean_report', 'decode_image', 'decode_images', 'ReportPairs',
+           'medmnist_source', 'get_source', 'clean_report', 'decode_image', 'decode_images', 'ReportPairs', 'RowView',
            'ArrowColumn', 'pairs_from_table', 'covid_cxr_pairs', 'iu_xray_pairs', 'parse_columns', 'table_pairs',
-           'mimic_cxr_pairs', 'patient_split', 'pairs_split_manifest', 'RowView', 'pairs_splits']
+           'mimic_cxr_pairs', 'patient_split', 'pairs_split_manifest', 'pairs_splits']
 
 # %% ../nbs/01b_sources.ipynb #293cdf79
 @dataclass(frozen=True)
@@ -158,12 +158,19 @@ class ReportPairs:
         return h.hexdigest()
 
 # %% ../nbs/01b_sources.ipynb #111ec084
-class _Rows:
-    "The rows `idx` of a sequence, read when iterated (a view of a large table's column, not a copy)."
-    def __init__(self, seq, idx): self.seq, self.idx = seq, np.asarray(idx)
+class RowView:
+    "The rows `idx` of a sequence or a tensor, read only when indexed or iterated: a subset of a large or memory-mapped table stays where it is."
+    def __init__(self, base, idx):
+        self.base = base
+        self.idx = torch.as_tensor(np.asarray(idx), dtype=torch.long) if torch.is_tensor(base) else np.asarray(idx)
     def __len__(self): return len(self.idx)
-    def __getitem__(self, i): return self.seq[int(self.idx[i])]
-    def __iter__(self): return (self.seq[int(i)] for i in self.idx)
+    def __getitem__(self, i): return self.base[self.idx[i]] if torch.is_tensor(self.base) else self.base[int(self.idx[i])]
+    def __iter__(self): return (self.base[int(j)] for j in self.idx)
+    @property
+    def shape(self): return torch.Size((len(self.idx), *self.base.shape[1:]))
+    @property
+    def dtype(self): return self.base.dtype
+    def __repr__(self): return f'RowView({len(self)} of {len(self.base)} rows)'
 
 class ArrowColumn:
     "One column of a `datasets.Dataset` as a sequence that reads its memory-mapped rows in batches, never all at once."
@@ -197,7 +204,7 @@ def pairs_from_table(df:pd.DataFrame, # One row per image
     col = df[image].tolist() if images is None else images
     if len(col) != len(keep): raise ReportError(f'{name}: {len(col)} images for {len(keep)} rows.')
     df = df[keep].reset_index(drop=True); texts = [t for t, k in zip(texts, keep) if k]
-    xs = col if keep.all() else _Rows(col, np.flatnonzero(keep))
+    xs = col if keep.all() else RowView(col, np.flatnonzero(keep))
     recs, paths = [], []
     for i, x in enumerate(xs if images is None else ()):  # an in-table column is read once, by `decode_images`
         rec = Path(x).name if isinstance(x, (str, Path)) else f'{name}[{i}]'  # the file name, or the row of an in-table image
@@ -323,18 +330,6 @@ def pairs_split_manifest(pairs:ReportPairs, split:dict, seed:int) -> dict:
             'skipped': pairs.skipped, **{k: {'n': len(i), 'patients': int(len(set(pairs.patients[i]))),
                                              'sha256': sha256_of('\n'.join(pairs.records[j] for j in i)),
                                              'records': [pairs.records[j] for j in i]} for k, i in split.items()}}
-
-# %% ../nbs/01b_sources.ipynb #5369e7f9
-class RowView:
-    "The rows `idx` of an image tensor, gathered only when indexed: a split of memory-mapped pairs stays on disk."
-    def __init__(self, base:torch.Tensor, idx): self.base, self.idx = base, torch.as_tensor(np.asarray(idx), dtype=torch.long)
-    def __len__(self): return len(self.idx)
-    def __getitem__(self, i): return self.base[self.idx[i]]
-    @property
-    def shape(self): return torch.Size((len(self.idx), *self.base.shape[1:]))
-    @property
-    def dtype(self): return self.base.dtype
-    def __repr__(self): return f'RowView({len(self)} of {len(self.base)} rows, {tuple(self.base.shape[1:])})'
 
 # %% ../nbs/01b_sources.ipynb #19085b71
 def pairs_splits(pairs:ReportPairs, split:dict) -> dict:

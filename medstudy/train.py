@@ -22,7 +22,7 @@ from .losses import InfoNCELoss, ConVIRTLoss, MGCALoss, MarginContrastiveLoss, M
 from .learner import (classifier_learner, contrastive_learner, pretrain_learner, get_recipe, RECIPES, IMAGE_ARCHS, distributed, unwrap,
                               PRECISIONS, precision_policy, load_resumable,
                               load_checkpoint, CheckpointError, MedLearner, FreezeForEpochs)
-from .evaluate import retrieval_metrics, extract_embeddings, text_embeddings
+from .embeddings import retrieval_metrics, extract_embeddings, text_embeddings
 
 # %% auto #0
 __all__ = ['FAMILIES', 'OBJECTIVES', 'VIT_SIZES', 'AUTO', 'PROJ_DIMS', 'Objective', 'register_objective', 'objectives_of',
@@ -30,7 +30,7 @@ __all__ = ['FAMILIES', 'OBJECTIVES', 'VIT_SIZES', 'AUTO', 'PROJ_DIMS', 'Objectiv
            'image_text_model', 'infonce_model', 'convirt_model', 'mgca_model', 'contrastive_model', 'vit_mae_config',
            'mae_pretrainer', 'class_text_targets', 'report_text_targets', 'llm_model', 'mae_objective',
            'pretrain_model', 'objective_model', 'model_data_kwargs', 'run_requirements', 'text_length',
-           'pair_retrieval', 'evaluate', 'plot_history', 'train', 'train_parser', 'train_cli']
+           'pair_retrieval', 'split_metrics', 'plot_history', 'train', 'train_parser', 'train_cli']
 
 # %% ../nbs/04b_train_api.ipynb #59790660
 @dataclass(frozen=True)
@@ -430,7 +430,7 @@ def _alone():
     finally:
         if ws is not None: os.environ['WORLD_SIZE'] = ws
 
-def evaluate(learn:MedLearner, dl) -> dict:
+def split_metrics(learn:MedLearner, dl) -> dict:
     "Loss, AUC and ACC of `learn.model` on all of `dl` (MedMNIST's evaluator), in this process, in float32."
     names = ['loss'] + [m.name for m in learn.metrics]
     amp = learn.cbs.filter(lambda c: isinstance(c, MixedPrecision))  # reported numbers do not depend on the training precision
@@ -515,13 +515,13 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
     res = {'dataset': cfg.dataset, 'objective': cfg.objective, 'kind': kind, 'epochs': cfg.epochs, 'resumed_from_epoch': start,
            'train_seconds': round(time.time() - t0, 1), 'monitor': cfg.monitor,
            'best_epoch': None if best is None else best.best_epoch,
-           'best': {'val': evaluate(learn, dls.valid), 'test': evaluate(learn, dls[2])}}
+           'best': {'val': split_metrics(learn, dls.valid), 'test': split_metrics(learn, dls[2])}}
     if cfg.reports and fam == 'contrastive':  # the best model's image <-> report retrieval on held-out patients
         res['retrieval'] = {s: pair_retrieval(unwrap(learn.model), dl, data) for s, dl in (('val', dls.valid), ('test', dls[2]))}
     if best is not None and best.best_epoch == cfg.epochs - 1: res['last'] = res['best']  # the same weights: no second pass
     else:
         unwrap(learn.model).load_state_dict(load_checkpoint(last)['model'])
-        res['last'] = {'val': evaluate(learn, dls.valid), 'test': evaluate(learn, dls[2])}
+        res['last'] = {'val': split_metrics(learn, dls.valid), 'test': split_metrics(learn, dls[2])}
     rd.write_json('metrics.json', res)
     plot_history(learn, out/'loss_curve.png', f'{cfg.dataset} {cfg.image_encoder} seed {cfg.seed}')
     rd.finish('ok')

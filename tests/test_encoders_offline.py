@@ -68,7 +68,8 @@ def test_llm_targets_second_process_loads_no_llm(tmp_path):
     first = run_py(f'''
         import torch
         from transformers import LlamaModel
-        from medstudy.encoders import llm_targets, tiny_llama_config, text_encoder
+        from medstudy.encoders import llm_targets, text_encoder
+        from medstudy.testing import tiny_llama_config
         from medstudy.data import class_prompts
         tok = text_encoder().tokenizer
         def loader(): torch.manual_seed(0); return LlamaModel(tiny_llama_config()), tok

@@ -1,10 +1,11 @@
-"Metric tests for `medstudy.evaluate`: equality with `medmnist.Evaluator`, absent classes, bad input, bootstrap."
+"Metric and probe tests for `medstudy.metrics`, `medstudy.embeddings` and `medstudy.probes`: equality with `medmnist.Evaluator`, absent classes, bad input, bootstrap."
 import warnings
 import numpy as np, pytest, medmnist
 from medmnist.evaluator import getAUC, getACC
 from medstudy.data import locate_npz, load_medmnist, task_info
-from medstudy.evaluate import (medmnist_auc, medmnist_acc, evaluate_predictions, bootstrap_ci, as_label_scores,
-                               retrieval_ranks, linear_probe, fit_probe)
+from medstudy.metrics import medmnist_auc, medmnist_acc, evaluate_predictions, bootstrap_ci, as_label_scores
+from medstudy.embeddings import retrieval_ranks
+from medstudy.probes import linear_probe, fit_probe
 
 FLAGS = ('pneumoniamnist', 'breastmnist', 'retinamnist')
 ML = 'multi-label, binary-class'
