@@ -22,8 +22,8 @@ from .train import TrainConfig, objective_model, model_data_kwargs, run_in_chans
 # %% auto #0
 __all__ = ['ArchitectureMismatch', 'read_state_dict', 'load_weights', 'as_image_encoder', 'norm_stats', 'read_params',
            'run_config', 'run_data_kwargs', 'load_run', 'model_inputs', 'RunEvaluation', 'classifier_step',
-           'probe_step', 'zero_shot_step', 'evaluate_run', 'probe_table', 'compare_runs', 'compare_seeded_runs',
-           'unseen_zero_shot']
+           'full_probe_key', 'probe_step', 'zero_shot_step', 'evaluate_run', 'probe_table', 'compare_runs',
+           'compare_seeded_runs', 'unseen_zero_shot']
 
 # %% ../nbs/06_evaluate.ipynb #c61646d0
 class ArchitectureMismatch(ValueError):
@@ -107,8 +107,8 @@ def load_run(run_dir:str|Path, which:str='best') -> tuple:
         if obj not in OBJECTIVES: raise ValueError(f'{run_dir}: unknown objective {obj!r} in params.json; expected one of {list(OBJECTIVES)}.')
         model, _ = objective_model(run_config(params))
         return model, params, ck, load_weights(model, ck)
-    n_out = sum(task_info(f).n_classes for f in run_config(params).flags)
-    model = classifier_model(params.get('image_encoder', 'resnet18'), n_out, run_data_kwargs(params)['n_channels'],
+    cfg = run_config(params)
+    model = classifier_model(params.get('image_encoder', 'resnet18'), sum(task_info(f).n_classes for f in cfg.flags), run_in_chans(cfg),
                              pretrained=False, small_input=params.get('img_size', 28) <= 64)
     return model, params, ck, load_weights(model, ck)
 
@@ -163,6 +163,10 @@ def classifier_step(model:nn.Module, split:MedMNISTSplit, dk:dict, names:list, t
     return evaluate_predictions(y, s, split.kind, names, n_boot, boot_seed), figs
 
 # %% ../nbs/06_evaluate.ipynb #a2c0a441
+def full_probe_key(fractions, seeds) -> str:
+    "The `linear_probe` key of the probe scored in full: the largest fraction, the first seed (the key `eval.json` files already hold)."
+    return f'fraction{max(fractions):g}_seed{seeds[0]}'
+
 def probe_step(feats:dict, labels:dict, kind:str, names:list, title:str, fractions=(0.01, 0.1, 1.0), seeds=(0, 1, 2), Cs=PROBE_CS,
                n_boot:int=1000, boot_seed:int=0) -> tuple[dict, pd.DataFrame, dict]:
     "The linear probe at every fraction and seed on frozen embeddings (`train`, `val`, `test`): its section, table and figures."
@@ -170,7 +174,7 @@ def probe_step(feats:dict, labels:dict, kind:str, names:list, title:str, fractio
     full = (max(fractions), seeds[0]); s = psc[full]
     sec = {'embedding_dim': int(feats['train'].shape[1]), 'table': _records(pdf),
            'summary': _records(seed_summary(pdf, metrics=('test_acc', 'test_auc', 'test_macro_f1'))),
-           f'fraction{full[0]:g}_seed{full[1]}': evaluate_predictions(labels['test'], s, kind, names, n_boot, boot_seed)}  # key kept for the eval.json files already written
+           full_probe_key(fractions, seeds): evaluate_predictions(labels['test'], s, kind, names, n_boot, boot_seed)}
     figs = {'probe_roc': plot_roc(labels['test'], s, kind, names, f'{title}: linear probe {full[0]:.0%}')}
     if kind != 'multilabel': figs = {'probe_confusion': plot_confusion(labels['test'], s, kind, names, f'{title}: linear probe {full[0]:.0%}'), **figs}
     return sec, pdf, figs
@@ -268,7 +272,7 @@ def evaluate_run(run_dir:str|Path, # A training run directory (params.json, chec
     L_ = {'train': data['train'].labels.numpy(), 'val': data['val'].labels.numpy(), 'test': data[split].labels.numpy()}
     rep.linear_probe, pdf, f = probe_step(F_, L_, kind, names, title, fractions, seeds, Cs, n_boot, boot_seed)
     figs.update(f); eff.append(pdf.assign(method='linear probe'))
-    bars[f'probe {max(fractions):.0%}'] = rep.linear_probe[f'fraction{max(fractions):g}_seed{seeds[0]}']
+    bars[f'probe {max(fractions):.0%}'] = rep.linear_probe[full_probe_key(fractions, seeds)]
     if hasattr(model, 'encode_text') and kind != 'multilabel':
         rep.zero_shot, rep.retrieval, f = zero_shot_step(model, flag, F_['test'], L_['test'], kind, names, title, templates, n_boot, boot_seed, device)
         figs.update(f); bars['zero-shot (ensemble)'] = rep.zero_shot['ensemble']; bars['zero-shot (template 0)'] = rep.zero_shot['template_0']

@@ -107,7 +107,7 @@ class LlavaCollate:
         full = self.proc(images=ims, text=[f'{p} {r}{self.eos}' for p, (_, _, r) in zip(prompts, items)], return_tensors='pt',
                          padding=True, truncation=True, max_length=self.max_len)
         n_img = int((full['input_ids'][0] == self.image_id).sum())  # the processor expanded the one <image> into the tower's tokens
-        n_prompt = [len(self.proc.tokenizer(p)['input_ids']) - 1 + n_img - self.n_end for p in prompts]  # each image preprocessed once
+        n_prompt = [len(ids) - 1 + n_img - self.n_end for ids in self.proc.tokenizer(prompts)['input_ids']]  # each image preprocessed once
         labels = full['input_ids'].masked_fill(full['attention_mask'] == 0, -100)
         for i, n in enumerate(n_prompt): labels[i, :n] = -100
         return full['input_ids'], full['attention_mask'], full['pixel_values'], labels

@@ -161,9 +161,9 @@ def binary_agreement(pred, # Boolean predictions
     p, m = np.asarray(pred, bool), np.asarray(ref, bool)
     (tn, fp), (fn, tp) = confusion_matrix(m, p, labels=[False, True]).tolist()
     pr, rc, f1, _ = precision_recall_fscore_support(m, p, average='binary', zero_division=0)
-    agree = (p == m).all()  # one class only and full agreement: kappa is 0/0, read as perfect agreement
+    one_class = (tp + fp + fn == 0) or (tn + fn + fp == 0)  # both vectors all False or all True: kappa is 0/0
     return dict(tp=tp, fp=fp, fn=fn, tn=tn, accuracy=accuracy_score(m, p), precision=float(pr), recall=float(rc), f1=float(f1),
-                kappa=1.0 if agree and len(set(m.tolist())) < 2 else float(cohen_kappa_score(m, p)))
+                kappa=1.0 if one_class else float(cohen_kappa_score(m, p)))
 
 def mesh_agreement(labels:pd.DataFrame, # From `label_reports`
                    mesh:pd.DataFrame, # From `mesh_labels`, same rows
