@@ -3,4 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nbdev_test --n_workers 2 --timing
-python -m pytest -q -rs --durations=8 tests  # skipped tests with their reasons, and the slowest tests with their times
+# Two pytest workers, each test file on one worker (pytest-xdist --dist loadfile): the study's smoke profile
+# (tests/test_study.py, about half the serial time) is named first so it starts at once on one worker while the
+# other runs every other file. -rs: skipped tests with their reasons; --durations: the slowest tests with their times.
+python -m pytest -q -rs --durations=8 -n 2 --dist loadfile tests/test_study.py tests
