@@ -6,7 +6,7 @@
 from __future__ import annotations
 import os, sys, json, hashlib, random, socket, platform, subprocess, tempfile, datetime, importlib.metadata
 from pathlib import Path
-from dataclasses import dataclass, field, asdict, is_dataclass
+from dataclasses import asdict, is_dataclass
 import numpy as np, torch
 
 # %% auto #0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cxr_data.ipynb #61c290da
 from __future__ import annotations
-import io, os, re, tarfile, warnings, collections
+import io, re, tarfile, warnings, collections
 from pathlib import Path
 import xml.etree.ElementTree as ET
 import numpy as np, pandas as pd, torch

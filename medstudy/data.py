@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #425aecdc
 from __future__ import annotations
-import os, json, shutil, warnings
+import os
 from pathlib import Path
 from dataclasses import dataclass, field
 import numpy as np, torch, torch.nn.functional as F
@@ -20,8 +20,8 @@ from .core import find_data, data_search_path, cache_dir, md5sum, sha256_of, ato
 
 # %% auto #0
 __all__ = ['TASK_KINDS', 'SIZES', 'MODALITY', 'LABEL_TEXT', 'SPLITS', 'PROMPT_TEMPLATES', 'medmnist_flags', 'check_flag',
-           'TaskInfo', 'task_info', 'ChecksumError', 'npz_name', 'expected_md5', 'verify_md5', 'locate_npz',
-           'MedMNISTSplit', 'read_npz', 'MedMNISTData', 'load_medmnist', 'label_prompts', 'class_prompts',
+           'parse_flags', 'TaskInfo', 'task_info', 'ChecksumError', 'npz_name', 'expected_md5', 'verify_md5',
+           'locate_npz', 'MedMNISTSplit', 'read_npz', 'MedMNISTData', 'load_medmnist', 'label_prompts', 'class_prompts',
            'label_offsets', 'MultiMedMNIST', 'concat_medmnist', 'unseen_labels', 'label_fraction', 'split_manifest',
            'write_split_manifest', 'TensorSet', 'BatchDL', 'BatchResize', 'ByteNormalize', 'ToChannels', 'batch_tfms',
            'split_dls', 'medmnist_dls']
@@ -44,16 +44,30 @@ LABEL_TEXT = {
                     'severe diabetic retinopathy', 'proliferative diabetic retinopathy'],
 }
 
+
+# %% ../nbs/01_data.ipynb #97073a90
 def medmnist_flags(dim:int=2) -> list[str]:
     "Flags of the MedMNIST v2 data sets with `dim` dimensions, from medmnist's INFO."
     return [k for k in INFO if k.endswith('3d') == (dim == 3)]
 
+
+# %% ../nbs/01_data.ipynb #a2766041
 def check_flag(flag:str) -> str:
     "`flag` normalised to lower case; a clear error listing the valid flags if it is unknown or 3D."
     f = str(flag).lower().strip()
     if f not in medmnist_flags(2):
         raise ValueError(f'Unknown MedMNIST 2D data set {flag!r}. Valid flags: {", ".join(medmnist_flags(2))}.')
     return f
+
+
+# %% ../nbs/01_data.ipynb #80cf601d
+def parse_flags(dataset:str, # One MedMNIST flag, or several joined by ',' ('pneumoniamnist,breastmnist')
+               ) -> list[str]:
+    "The member flags of a `dataset` string, in order, each checked by `check_flag`."
+    flags = [check_flag(f) for f in str(dataset).split(',') if f.strip()]
+    if not flags: raise ValueError(f'No MedMNIST flag in {dataset!r}: give one ({", ".join(medmnist_flags(2))}) or several joined by ",".')
+    return flags
+
 
 # %% ../nbs/01_data.ipynb #e6e08912
 @dataclass
@@ -206,7 +220,8 @@ def label_prompts(flag:str, # MedMNIST flag
 def class_prompts(flag:str, # A MedMNIST flag, or several joined by ',' (S1: one label space with offsets)
                   templates=PROMPT_TEMPLATES) -> list[list[str]]:
     "`label_prompts` for every class of `flag`, in label order; for joined flags, each member's in turn (its label offset order)."
-    if ',' in flag: return [p for f in flag.split(',') if f.strip() for p in class_prompts(f.strip(), templates)]
+    flags = parse_flags(flag)
+    if len(flags) > 1: return [p for f in flags for p in class_prompts(f, templates)]
     return [label_prompts(flag, i, templates) for i in range(task_info(flag).n_classes)]
 
 # %% ../nbs/01_data.ipynb #d5fabeb3

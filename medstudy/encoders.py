@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_encoders.ipynb #0bcb21c3
 from __future__ import annotations
-import os, io, re, math, socket, functools, warnings
+import os, io, re, math, socket, functools
 from pathlib import Path
 from urllib.parse import urlparse
 import torch, torch.nn as nn, torch.nn.functional as F

@@ -7,10 +7,11 @@ from __future__ import annotations
 import io, json
 from pathlib import Path
 from dataclasses import dataclass, fields
-import numpy as np, pandas as pd, torch, torch.nn as nn
+from typing import Callable
+import numpy as np, pandas as pd, torch.nn as nn
 import matplotlib.pyplot as plt
 from .core import atomic_write, atomic_write_json, provenance, now_iso, file_sha256
-from .data import task_info, label_offsets, load_medmnist, MedMNISTSplit, class_prompts, PROMPT_TEMPLATES, concat_medmnist, unseen_labels
+from .data import task_info, label_offsets, load_medmnist, MedMNISTSplit, MultiMedMNIST, class_prompts, PROMPT_TEMPLATES, concat_medmnist, unseen_labels, parse_flags
 from .learner import classifier_model, load_weights
 from .metrics import as_label_scores, headline_metrics, nan_to_none, evaluate_predictions, member_scores, per_dataset_metrics, paired_bootstrap
 from .embeddings import (eval_loader, extract_embeddings, cached_embeddings, prompt_embeddings, zero_shot_eval, retrieval_metrics,
@@ -21,8 +22,9 @@ from .train import TrainConfig, objective_model, model_data_kwargs, run_in_chans
 
 # %% auto #0
 __all__ = ['as_image_encoder', 'norm_stats', 'read_params', 'run_config', 'run_data_kwargs', 'load_run', 'model_inputs',
-           'RunEvaluation', 'classifier_step', 'full_probe_key', 'probe_step', 'zero_shot_step', 'evaluate_run',
-           'probe_table', 'compare_runs', 'compare_seeded_runs', 'unseen_zero_shot']
+           'RunEvaluation', 'classifier_step', 'full_probe_key', 'probe_step', 'zero_shot_step',
+           'joined_classifier_step', 'joined_clip_step', 'save_scores', 'evaluate_run', 'probe_table', 'compare_runs',
+           'compare_seeded_runs', 'unseen_zero_shot']
 
 # %% ../nbs/06_evaluate.ipynb #0e4848ef
 class _TimmFeatures(nn.Module):
@@ -159,51 +161,74 @@ def zero_shot_step(model:nn.Module, flag:str, feats:np.ndarray, labels:np.ndarra
             'zero_shot_roc': plot_roc(labels, zsc['ensemble'], kind, names, f'{title}: zero-shot, prompt ensemble')}
     return zs, ret, figs
 
-# %% ../nbs/06_evaluate.ipynb #d32549cb
+# %% ../nbs/06_evaluate.ipynb #fdaf4a98
+def joined_classifier_step(model:nn.Module, joined:MultiMedMNIST, split:str, params:dict, per_set:Callable, device='cpu') -> tuple[dict, dict, dict]:
+    "S1's multi-dataset classifier over the joined label space and per member: (report sections, per-image scores, figures)."
+    y = joined[split].labels.numpy()[:, 0]
+    s, _ = predict_scores(model, eval_loader(joined[split], **run_data_kwargs(params)), 'multiclass', device)
+    per = per_set(s)
+    sections = {'classifier': per['all'], 'per_dataset': {f: per[f] for f in joined.flags},
+                'zero_shot': {'skipped': 'the run has no text encoder'}, 'linear_probe': {'skipped': 'the S1 row reports the classifier per member'}}
+    figs = {'per_dataset_bars': plot_metric_bars(per, title=f'{params["dataset"]} {split}: per data set'),
+            'classifier_confusion': plot_confusion(y, s, 'multiclass', joined.label_names, f"joined {split}: the run's classifier")}
+    return sections, {'classifier': s}, figs
+
+
+# %% ../nbs/06_evaluate.ipynb #5c963fe8
+def joined_clip_step(model:nn.Module, joined:MultiMedMNIST, split:str, params:dict, per_set:Callable, n_boot:int=1000, boot_seed:int=0,
+                     device='cpu', seeds=(0, 1, 2), Cs=PROBE_CS) -> tuple[dict, dict, dict]:
+    "S1's CLIP on joined label texts: zero-shot by the class descriptions (seen and unseen classes), a linear probe and S1's head on its frozen image embeddings."
+    y, src = joined[split].labels.numpy()[:, 0], joined.sources[split].numpy()
+    dk = model_inputs(model, params)
+    feats = {s: extract_embeddings(as_image_encoder(model), eval_loader(joined[s], **dk), device, progress=False)[0] for s in ('train', 'val', split)}
+    pe = prompt_embeddings(model, class_prompts(params['dataset']), device=device)
+    zs, zsc = zero_shot_eval(feats[split], y, pe, 'multiclass', joined.label_names, n_boot=n_boot, seed=boot_seed)
+    zper = per_set(zsc['ensemble'])
+    lab = {s: joined[s].labels.numpy() for s in ('train', 'val', split)}
+    pdf, psc = linear_probe({'train': feats['train'], 'val': feats['val'], 'test': feats[split]},
+                            {'train': lab['train'], 'val': lab['val'], 'test': lab[split]}, 'multiclass', (1.0,), tuple(seeds), Cs)
+    pper = per_set(psc[(1.0, seeds[0])])
+    hs, hbest = s1_head({**feats, 'test': feats[split]}, {**lab, 'test': lab[split]}, joined.n_classes, seed=int(params.get('seed', 0)), device=device)
+    hper = per_set(hs)
+    out = unseen_labels(joined.flags, params.get('unseen', ''))
+    by_class = zero_shot_by_class(y, zsc['ensemble'], src, joined.flags, joined.offsets, out)
+    sections = {
+        's1_head': {'classifier': "S1's head on the frozen CLIP image embeddings (s1_head: one hidden layer, Adam 1e-3, x0.1 at 50% and 75%, 10 epochs, best validation AUC)",
+                    'best_epoch': hbest, 'all': hper['all'], 'per_dataset': {f: hper[f] for f in joined.flags}},
+        'zero_shot': {'ensemble': zs['ensemble'], 'per_dataset': {f: zper[f] for f in joined.flags},
+                      'unseen': [joined.label_names[c] for c in out], 'by_class': _records(by_class),
+                      'seen_unseen': _records(by_class.groupby('seen')[['auc', 'recall', 'chance_recall']].mean().reset_index())},
+        'linear_probe': {'classifier': 'logistic regression on the frozen CLIP image embeddings, all training labels',
+                         'table': _records(pdf), 'all': pper['all'], 'per_dataset': {f: pper[f] for f in joined.flags}}}
+    figs = {'per_dataset_bars': plot_metric_bars({'zero-shot': zper['all'], **{f'zero-shot, {f}': zper[f] for f in joined.flags},
+                                                  'probe': pper['all'], 'S1 head': hper['all']}, title=f'{params["dataset"]} {split}: CLIP run'),
+            'zero_shot_confusion': plot_confusion(y, zsc['ensemble'], 'multiclass', joined.label_names, f'joined {split}: zero-shot, prompt ensemble')}
+    return sections, {'classifier': hs, 'zero_shot': zsc['ensemble']}, figs
+
+
+# %% ../nbs/06_evaluate.ipynb #39728832
+def save_scores(run_dir:str|Path, y:np.ndarray, sources:np.ndarray, **scores) -> dict:
+    "Per-image labels, member data sets and scores to `run_dir/scores.npz` (for paired comparisons between runs); the report's `scores` entry."
+    buf = io.BytesIO(); np.savez_compressed(buf, y=y, sources=sources, **scores)
+    atomic_write(Path(run_dir)/'scores.npz', buf.getvalue())
+    return {'file': 'scores.npz', 'arrays': ['y', 'sources', *scores]}
+
+
+# %% ../nbs/06_evaluate.ipynb #03de38bd
 def _evaluate_joined_run(run_dir, model, params, ck, sha, which, split, n_boot, boot_seed, device, t0, seeds=(0, 1, 2), Cs=PROBE_CS):
-    "A run on joined data sets, over the joined label space and per member: its classifier, or a CLIP run's zero-shot and S1's classifier on its embeddings."
-    joined = concat_medmnist([f.strip() for f in params['dataset'].split(',')], params.get('size', 28))
+    "A run on joined data sets: `joined_classifier_step` for S1's classifier, `joined_clip_step` for a CLIP run; its scores saved (`save_scores`)."
+    joined = concat_medmnist(parse_flags(params['dataset']), params.get('size', 28))
     rep = RunEvaluation(str(run_dir), params['dataset'], split, 'multiclass', joined.label_names, params,
                         {'which': which, 'path': str(ck) if ck else None, 'sha256': sha},
                         retrieval={'skipped': 'joined data sets: retrieval is evaluated one data set at a time'})
     src, y = joined.sources[split].numpy(), joined[split].labels.numpy()[:, 0]
     per_set = lambda s: per_dataset_metrics(y, s, src, joined.flags, joined.offsets, n_boot, boot_seed)
-    if not hasattr(model, 'encode_text'):  # S1's multi-dataset classifier
-        s, _ = predict_scores(model, eval_loader(joined[split], **run_data_kwargs(params)), 'multiclass', device)
-        per, npz = per_set(s), {'classifier': s}
-        rep.classifier, rep.per_dataset = per['all'], {f: per[f] for f in joined.flags}
-        rep.zero_shot, rep.linear_probe = {'skipped': 'the run has no text encoder'}, {'skipped': 'the S1 row reports the classifier per member'}
-        figs = {'per_dataset_bars': plot_metric_bars(per, title=f'{params["dataset"]} {split}: per data set'),
-                'classifier_confusion': plot_confusion(y, s, 'multiclass', joined.label_names, f'joined {split}: the run\'s classifier')}
-    else:  # S1's CLIP on the joined label texts: zero-shot by the class descriptions, and a classifier on its frozen image embeddings
-        dk = model_inputs(model, params)
-        feats = {s: extract_embeddings(as_image_encoder(model), eval_loader(joined[s], **dk), device, progress=False)[0] for s in ('train', 'val', split)}
-        pe = prompt_embeddings(model, class_prompts(params['dataset']), device=device)
-        zs, zsc = zero_shot_eval(feats[split], y, pe, 'multiclass', joined.label_names, n_boot=n_boot, seed=boot_seed)
-        zper = per_set(zsc['ensemble'])
-        lab = {s: joined[s].labels.numpy() for s in ('train', 'val', split)}
-        pdf, psc = linear_probe({'train': feats['train'], 'val': feats['val'], 'test': feats[split]},
-                                {'train': lab['train'], 'val': lab['val'], 'test': lab[split]}, 'multiclass', (1.0,), tuple(seeds), Cs)
-        pper = per_set(psc[(1.0, seeds[0])])
-        hs, hbest = s1_head({**feats, 'test': feats[split]}, {**lab, 'test': lab[split]}, joined.n_classes, seed=int(params.get('seed', 0)), device=device)
-        hper = per_set(hs)
-        out = unseen_labels(joined.flags, params.get('unseen', ''))
-        by_class = zero_shot_by_class(y, zsc['ensemble'], src, joined.flags, joined.offsets, out)
-        npz = {'classifier': hs, 'zero_shot': zsc['ensemble']}
-        rep.s1_head = {'classifier': "S1's head on the frozen CLIP image embeddings (s1_head: one hidden layer, Adam 1e-3, x0.1 at 50% and 75%, 10 epochs, best validation AUC)",
-                          'best_epoch': hbest, 'all': hper['all'], 'per_dataset': {f: hper[f] for f in joined.flags}}
-        rep.zero_shot = {'ensemble': zs['ensemble'], 'per_dataset': {f: zper[f] for f in joined.flags},
-                         'unseen': [joined.label_names[c] for c in out], 'by_class': _records(by_class),
-                         'seen_unseen': _records(by_class.groupby('seen')[['auc', 'recall', 'chance_recall']].mean().reset_index())}
-        rep.linear_probe = {'classifier': 'logistic regression on the frozen CLIP image embeddings, all training labels',
-                            'table': _records(pdf), 'all': pper['all'], 'per_dataset': {f: pper[f] for f in joined.flags}}
-        figs = {'per_dataset_bars': plot_metric_bars({'zero-shot': zper['all'], **{f'zero-shot, {f}': zper[f] for f in joined.flags},
-                                                      'probe': pper['all'], 'S1 head': hper['all']}, title=f'{params["dataset"]} {split}: CLIP run'),
-                'zero_shot_confusion': plot_confusion(y, zsc['ensemble'], 'multiclass', joined.label_names, f'joined {split}: zero-shot, prompt ensemble')}
-    buf = io.BytesIO(); np.savez_compressed(buf, y=y, sources=src, **npz)
-    atomic_write(Path(run_dir)/'scores.npz', buf.getvalue())  # per-image scores, for paired comparisons between runs
-    rep.scores = {'file': 'scores.npz', 'arrays': ['y', 'sources', *npz]}
+    if not hasattr(model, 'encode_text'): sections, npz, figs = joined_classifier_step(model, joined, split, params, per_set, device)
+    else: sections, npz, figs = joined_clip_step(model, joined, split, params, per_set, n_boot, boot_seed, device, seeds, Cs)
+    for k, v in sections.items(): setattr(rep, k, v)
+    rep.scores = save_scores(run_dir, y, src, **npz)
     return rep.finish(figs, joined.paths, device, t0), figs
+
 
 # %% ../nbs/06_evaluate.ipynb #e80b0759
 def evaluate_run(run_dir:str|Path, # A training run directory (params.json, checkpoints/)
@@ -335,7 +360,7 @@ def compare_seeded_runs(runs:dict, # name -> evaluated run directories of a join
     for name, (yy, ss) in info.items():
         if not (np.array_equal(yy, y) and np.array_equal(ss, src)): raise ValueError(f'{name} and {reference} were scored on different test images: not paired.')
         if sorted(seeds[name]) != sorted(seeds[reference]): raise ValueError(f'{name} has seeds {seeds[name]}, {reference} {seeds[reference]}: not paired.')
-    params = read_params(runs[reference][0]); flags = [f.strip() for f in params['dataset'].split(',')]
+    params = read_params(runs[reference][0]); flags = parse_flags(params['dataset'])
     offsets = label_offsets(flags)
     order = {n: np.argsort(seeds[n]) for n in runs}
     parts = {'all': (y, 'multiclass', lambda s: s), **{f: (y[src == i] - offsets[i], task_info(f).kind,

@@ -4,9 +4,9 @@
 
 # %% ../nbs/04_learner.ipynb #06d77601
 from __future__ import annotations
-import os, io, json, math, random, pickle, zipfile, warnings
+import os, io, random, warnings
 from pathlib import Path
-from dataclasses import dataclass, field, asdict, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from contextlib import contextmanager
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -22,11 +22,11 @@ from fastai.callback.channelslast import ChannelsLast
 from fastai.torch_core import apply
 from fastai.callback.training import GradientAccumulation, GradientClip
 from fastai.optimizer import OptimWrapper
-from fastai.metrics import AccumMetric, ActivationType
+from fastai.metrics import AccumMetric
 from fastai.losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat
 from fastai.data.core import DataLoaders
-from fastai.data.load import DataLoader
-from .core import atomic_write, atomic_write_json, now_iso, sha256_of, cpu_info, file_sha256
+from fastai.distributed import DistributedTrainer, DistributedDL, rank_distrib, num_distrib
+from .core import atomic_write, now_iso, cpu_info, file_sha256
 from .data import TensorSet, BatchDL
 from .metrics import check_kind, medmnist_auc, medmnist_acc
 from .embeddings import extract_embeddings
@@ -639,8 +639,6 @@ class FreezeForEpochs(Callback):
             for p in self.params: p.grad = None
 
 # %% ../nbs/04_learner.ipynb #40885f06
-from fastai.distributed import DistributedTrainer, DistributedDL, rank_distrib, num_distrib
-
 class GlooDL(DistributedDL):
     "fastai's `DistributedDL`, broadcasting the shuffled order on the CPU when the backend is gloo."
     def _broadcast(self, t, rank):

@@ -4,10 +4,10 @@
 
 # %% ../nbs/09_ledger.ipynb #d2417b76
 from __future__ import annotations
-import json, shutil, os
+import json, os
 from pathlib import Path
 import numpy as np, pandas as pd, yaml
-from .core import repo_root, atomic_write, atomic_write_json
+from .core import repo_root, atomic_write
 
 # %% auto #0
 __all__ = ['KEEP_SUFFIXES', 'load_paper_numbers', 'get_key', 'ours_values', 'paper_decimals', 'provenance_of', 'ledger_table',

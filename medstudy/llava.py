@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json
 from pathlib import Path
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from transformers import (AutoProcessor, AutoTokenizer, CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig,

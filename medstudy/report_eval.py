@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 import matplotlib.pyplot as plt, seaborn as sns
 from sklearn.metrics import roc_auc_score, precision_recall_fscore_support, accuracy_score, confusion_matrix
-from .core import atomic_write_json, get_device, now_iso, provenance
-from .sources import patient_split, ReportPairs
+from .core import atomic_write_json, now_iso, provenance
+from .sources import ReportPairs
 from .report_labels import CHEXPERT_OBS, observation_prompts
 from .metrics import nan_to_none
 from .embeddings import extract_embeddings, text_embeddings

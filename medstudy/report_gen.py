@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_report_generation.ipynb #aa0b860e
 from __future__ import annotations
-import os, re, json, math, collections, warnings, functools
+import os, json, warnings, functools
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
@@ -16,12 +16,10 @@ from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
 from transformers.models.vision_encoder_decoder.modeling_vision_encoder_decoder import shift_tokens_right
-from .core import atomic_write_json, seed_everything
+from .core import atomic_write_json
 from .encoders import image_encoder, text_encoder, minilm_path, OFFLINE_IMAGE, OFFLINE_TEXT
 from .embeddings import embed_images
-from .cxr import CXRPairs, load_image, report_text, check_columns, ReportError, CXR_COLUMNS
-from .report_labels import label_reports, CHEXPERT_OBS, POS, UNC
-from .report_metrics import report_metrics, nlg_metrics, baseline_verdicts, NORMAL_REPORT
+from .cxr import CXRPairs, ReportError
 
 # %% auto #0
 __all__ = ['LLAVA_PROMPT', 'IMAGE_TOKEN', 'xray_tensor', 'embed_texts', 'xray_embeddings', 'RetrievalReporter',

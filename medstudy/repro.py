@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import atomic_write, atomic_write_json, repo_root
+from .core import atomic_write, atomic_write_json
 from .metrics import nan_to_none
 from .evaluate import read_params
 from .ledger import load_paper_numbers, paper_decimals, _fmt, _md_table

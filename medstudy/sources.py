@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np, pandas as pd, torch
 from PIL import Image, ImageOps
 from .core import find_data, sha256_of, cache_dir
-from .data import medmnist_flags, MedMNISTSplit, load_medmnist, concat_medmnist, npz_name
+from .data import medmnist_flags, parse_flags, MedMNISTSplit, load_medmnist, concat_medmnist, npz_name
 from .cxr import ReportError, read_iu_reports, join_iu_images, load_cxr_table, load_image, MIMIC_HUB
 from .report_labels import label_reports, label_targets, CHEXPERT_OBS
 from .encoders import hub_offline
@@ -63,8 +63,9 @@ def medmnist_source(dataset:str, img_size:int=28, columns:str='', size:int=28):
 
 # %% ../nbs/01b_sources.ipynb #52e038f7
 def _medmnist_names(dataset:str) -> list|None:
-    parts = [p.strip().lower() for p in str(dataset).split(',') if p.strip()]
-    return parts if parts and all(p in medmnist_flags(2) for p in parts) else None
+    "The member flags if `dataset` names MedMNIST data sets (`parse_flags`), else `None`."
+    try: return parse_flags(dataset)
+    except ValueError: return None
 
 def get_source(dataset:str, # A MedMNIST flag (or flags joined by ','), a registered name, or the path of a local table
               ) -> DataSource:

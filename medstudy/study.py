@@ -4,17 +4,16 @@
 
 # %% ../nbs/07_study.ipynb #583be635
 from __future__ import annotations
-import sys, os, json, time, argparse, traceback, copy, shutil, string
+import sys, os, json, time, argparse, shutil, string
 from pathlib import Path
 from dataclasses import dataclass, field
 import yaml
-from dataclasses import fields
 from .core import repo_root, find_data, md5sum, sha256_of, atomic_write, atomic_write_json, now_iso, git_state, pin_data_path
 
 # %% auto #0
-__all__ = ['PROFILES', 'PLACEHOLDERS', 'Step', 'Experiment', 'load_manifest', 'resolve_steps', 'is_skipped', 'code_hash',
-           'data_md5s', 'fingerprint', 'ExperimentResult', 'run_experiment', 'run_study', 'dry_run', 'default_manifest',
-           'study_cli']
+__all__ = ['PROFILES', 'PLACEHOLDERS', 'STEP_CHECKS', 'Step', 'Experiment', 'load_manifest', 'resolve_steps', 'is_skipped',
+           'code_hash', 'data_md5s', 'fingerprint', 'ExperimentResult', 'run_experiment', 'run_study',
+           'check_notebook_step', 'check_train_step', 'dry_run', 'default_manifest', 'study_cli']
 
 # %% ../nbs/07_study.ipynb #7cdc73ce
 PROFILES = ('smoke', 'cpu', 'gpu', 'repro')
@@ -220,14 +219,31 @@ def run_study(manifest:str|Path, # The study manifest
                        'experiments': [{'name': r.name, 'status': r.status, 'seconds': round(r.seconds, 1), 'error': r.error, 'run_dir': str(r.run_dir)} for r in results]})
     return results
 
+# %% ../nbs/07_study.ipynb #c5683673
+def check_notebook_step(nb:str, params:dict, root:Path) -> tuple[str, int]:
+    "A step's parameters against the names its notebook's parameters cell declares: (what to print, items to fetch)."
+    import papermill as pm
+    if bad := sorted(set(params) - set(pm.inspect_notebook(str(root/nb)))): raise ValueError(f'unknown parameter(s) {bad}')
+    return 'parameters ok', 0
+
+def check_train_step(nb:str, params:dict, root:Path) -> tuple[str, int]:
+    "A training step's parameters as a validated `TrainConfig`, and what of its data and models is not on this machine."
+    from medstudy.train import TrainConfig, run_requirements
+    if bad := sorted(set(params) - set(TrainConfig.__dataclass_fields__)): raise ValueError(f'unknown parameter(s) {bad}')
+    cfg = TrainConfig(**params).validated()
+    need = [r for r in run_requirements(cfg) if not r['found']]
+    return (f'{cfg.dataset} / {cfg.objective} / {cfg.image_encoder} @ {cfg.img_size} px, batch {cfg.bs}, {cfg.epochs} epochs: '
+            + ('everything local' if not need else 'to fetch: ' + '; '.join(f"{r['what']} {r['name']} ({r['fetch']})" for r in need))), len(need)
+
+STEP_CHECKS = {'05_train.ipynb': check_train_step} # notebook file name -> its dry-run check; others: `check_notebook_step`
+
+
 # %% ../nbs/07_study.ipynb #c5dc87ee
 def dry_run(manifest:str|Path, profile:str='gpu', only:list|None=None, log=print) -> int:
-    "Resolve and check every step of `profile` without running it; print what each needs; 0 if all resolve, else 2."
-    import papermill as pm
-    from medstudy.train import TrainConfig, run_requirements
+    "Resolve and check every step of `profile` without running it (`STEP_CHECKS`); print what each needs; 0 if all resolve, else 2."
     manifest = Path(manifest); root = manifest.resolve().parent.parent
     exps = [e for e in load_manifest(manifest, root) if not only or e.name in only]
-    known, errors, fetch = {f.name for f in fields(TrainConfig)}, 0, 0
+    errors, fetch = 0, 0
     for e in exps:
         if is_skipped(e, profile): log(f'[{e.name}] not in the {profile} profile'); continue
         for rel in e.data:
@@ -235,20 +251,13 @@ def dry_run(manifest:str|Path, profile:str='gpu', only:list|None=None, log=print
         for i, (nb, params) in enumerate(resolve_steps(e, profile, root/'runs'/'study'/profile/e.name, root)):
             where = f'[{e.name}] step {i + 1} {Path(nb).name}'
             try:
-                if Path(nb).name == '05_train.ipynb':
-                    if bad := sorted(set(params) - known): raise ValueError(f'unknown parameter(s) {bad}')
-                    cfg = TrainConfig(**params).validated()
-                    reqs = run_requirements(cfg)
-                    need = [r for r in reqs if not r['found']]; fetch += len(need)
-                    log(f'{where}: {cfg.dataset} / {cfg.objective} / {cfg.image_encoder} @ {cfg.img_size} px, batch {cfg.bs}, {cfg.epochs} epochs: '
-                        + ('everything local' if not need else 'to fetch: ' + '; '.join(f"{r['what']} {r['name']} ({r['fetch']})" for r in need)))
-                else:
-                    if bad := sorted(set(params) - set(pm.inspect_notebook(str(root/nb)))): raise ValueError(f'unknown parameter(s) {bad}')
-                    log(f'{where}: parameters ok')
+                what, n = STEP_CHECKS.get(Path(nb).name, check_notebook_step)(nb, params, root)
+                fetch += n; log(f'{where}: {what}')
             except (ValueError, TypeError) as x:
                 errors += 1; log(f'{where}: ERROR {" ".join(str(x).split())}')
     log(f'dry run ({profile}): {errors} error(s), {fetch} item(s) to fetch before it can run')
     return 2 if errors else 0
+
 
 # %% ../nbs/07_study.ipynb #5d03dc36
 def default_manifest() -> Path:

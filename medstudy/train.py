@@ -8,29 +8,29 @@ import os, sys, json, time, argparse, dataclasses
 from contextlib import contextmanager
 from pathlib import Path
 from dataclasses import dataclass, asdict, fields, field
-from typing import Callable
+from typing import Callable, Literal
 import numpy as np, torch, torch.nn.functional as F
 from fastai.callback.fp16 import MixedPrecision
 from fastcore.basics import patch
 from fastcore.docments import docments
-from .core import seed_everything, get_device, RunDir, atomic_write, atomic_write_json, runs_root, sha256_of
-from .data import (unseen_labels, MedMNISTSplit, check_flag, task_info, label_fraction, split_dls, write_split_manifest, class_prompts)
+from .core import seed_everything, get_device, RunDir, atomic_write, runs_root, sha256_of
+from .data import (unseen_labels, MedMNISTSplit, parse_flags, task_info, label_fraction, split_dls, write_split_manifest, class_prompts)
 from .sources import get_source, parse_columns, patient_split, pairs_splits, pairs_split_manifest, ReportPairs
 from .encoders import (image_encoder, text_encoder, ImageTextModel, ImageHead, mae_model, llm_targets,
                                load_causal_lm, resolve_model_name, OFFLINE_IMAGE, lite0_weights_file, _timm_cached_weights)
 from .losses import InfoNCELoss, ConVIRTLoss, MGCALoss, MarginContrastiveLoss, MAELoss
 from .learner import (classifier_learner, contrastive_learner, pretrain_learner, get_recipe, RECIPES, IMAGE_ARCHS, distributed, unwrap,
                               PRECISIONS, precision_policy, load_resumable,
-                              load_checkpoint, CheckpointError, MedLearner, FreezeForEpochs)
+                              load_checkpoint, MedLearner, FreezeForEpochs)
 from .embeddings import retrieval_metrics, extract_embeddings, text_embeddings
 
 # %% auto #0
-__all__ = ['FAMILIES', 'OBJECTIVES', 'VIT_SIZES', 'AUTO', 'PROJ_DIMS', 'Objective', 'register_objective', 'objectives_of',
-           'vit_patch', 'TrainConfig', 'run_source_data', 'run_data', 'run_in_chans', 'run_image_encoder',
-           'image_text_model', 'infonce_model', 'convirt_model', 'mgca_model', 'contrastive_model', 'vit_mae_config',
-           'mae_pretrainer', 'class_text_targets', 'report_text_targets', 'llm_model', 'mae_objective',
-           'pretrain_model', 'objective_model', 'model_data_kwargs', 'run_requirements', 'text_length',
-           'pair_retrieval', 'split_metrics', 'plot_history', 'train', 'train_parser', 'train_cli']
+__all__ = ['FAMILIES', 'OBJECTIVES', 'VIT_SIZES', 'AUTO', 'FIELD_KINDS', 'PROJ_DIMS', 'Objective', 'register_objective',
+           'objectives_of', 'vit_patch', 'TrainConfig', 'FieldKind', 'field_kind', 'run_source_data', 'run_data',
+           'run_in_chans', 'run_image_encoder', 'image_text_model', 'infonce_model', 'convirt_model', 'mgca_model',
+           'contrastive_model', 'vit_mae_config', 'mae_pretrainer', 'class_text_targets', 'report_text_targets',
+           'llm_model', 'mae_objective', 'pretrain_model', 'objective_model', 'model_data_kwargs', 'run_requirements',
+           'text_length', 'pair_retrieval', 'split_metrics', 'plot_history', 'train', 'train_parser', 'train_cli']
 
 # %% ../nbs/04b_train_api.ipynb #59790660
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class TrainConfig:
     seed:int = 0 # Seed of everything
     out_dir:str = '' # Run directory ('' : runs/<dataset>-<objective>-<encoder>-seed<seed>)
     device:str = 'auto' # 'auto', 'cpu', 'cuda', 'cuda:1', 'mps'
-    resume:bool|str = False # Continue from out_dir/checkpoints/last.pth; 'auto': continue if it exists, else start afresh
+    resume:bool|Literal['auto'] = False # Continue from out_dir/checkpoints/last.pth; 'auto': continue if it exists, else start afresh
     monitor:str = 'auc' # Validation value that picks the best model: 'auc', 'acc' or 'valid_loss'
     grad_accum:int = 1 # Accumulate gradients over this many batches
     clip:float = 0. # Clip the gradient norm (0: off)
@@ -109,7 +109,7 @@ class TrainConfig:
     @property
     def reports(self) -> bool: return self.source.kind == 'reports' # Trains on images with report text
     @property
-    def flags(self) -> list: return [check_flag(f) for f in str(self.dataset).split(',') if f.strip()] if not self.reports else []
+    def flags(self) -> list: return parse_flags(self.dataset) if not self.reports else [] # Member MedMNIST flags (`parse_flags`)
     @property
     def family(self) -> str: return OBJECTIVES[self.objective].family # 'classifier', 'contrastive' or 'pretrain'
 
@@ -136,18 +136,52 @@ def resolved(self:TrainConfig) -> TrainConfig:
     if 'img_size' in new and new['img_size'] is None: new['img_size'] = self.size  # MedMNIST: the stored size
     return dataclasses.replace(self, **new)
 
+# %% ../nbs/04b_train_api.ipynb #ad2a3dff
+def _parse_bool(s:str) -> bool:
+    if s.lower() in ('1', 'true', 'yes', 'y'): return True
+    if s.lower() in ('0', 'false', 'no', 'n'): return False
+    raise argparse.ArgumentTypeError(f'expected true or false, got {s!r}')
+
+def _parse_bool_or_none(s:str) -> bool|None: return None if s.lower() == 'none' else _parse_bool(s)
+def _parse_bool_or_auto(s:str) -> bool|str: return 'auto' if s.lower() == 'auto' else _parse_bool(s)
+def _parse_opt_float(s:str): return None if s.lower() == 'none' else float(s)
+def _is_int(v) -> bool: return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+def _is_number(v) -> bool: return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+@dataclass(frozen=True)
+class FieldKind:
+    "How a `TrainConfig` field of one annotation is checked in Python and parsed from a command-line string."
+    ok:Callable # ok(value) -> bool: a value given in Python or by papermill is of this kind
+    expected:str # What the error says the value must be
+    parse:Callable # The CLI's `type=`: string -> value (`argparse.ArgumentTypeError` if it cannot)
+    metavar:str # The CLI's placeholder
+
+
+# %% ../nbs/04b_train_api.ipynb #299fc438
+FIELD_KINDS = { # annotation (spaces removed) -> `FieldKind`
+    'str': FieldKind(lambda v: isinstance(v, (str, os.PathLike)), 'must be a string', str, 'STR'),
+    'int': FieldKind(_is_int, 'must be an integer', int, 'INT'),
+    'float': FieldKind(_is_number, 'must be a number', float, 'FLOAT'),
+    'float|None': FieldKind(lambda v: v is None or _is_number(v), 'must be a number or None', _parse_opt_float, 'FLOAT|none'),
+    'bool': FieldKind(lambda v: isinstance(v, bool), 'must be True or False', _parse_bool, 'BOOL'),
+    'bool|None': FieldKind(lambda v: v is None or isinstance(v, bool), 'must be True or False (or None)', _parse_bool_or_none, 'BOOL|none'),
+    "bool|Literal['auto']": FieldKind(lambda v: isinstance(v, bool) or v == 'auto', "must be True, False or 'auto'", _parse_bool_or_auto, 'BOOL|auto'),
+}
+
+def field_kind(f:dataclasses.Field) -> FieldKind:
+    "The `FIELD_KINDS` row of a `TrainConfig` field's annotation."
+    t = str(f.type).replace(' ', '')
+    if t not in FIELD_KINDS: raise TypeError(f'TrainConfig.{f.name}: no FIELD_KINDS row for the annotation {f.type!r}; add one.')
+    return FIELD_KINDS[t]
+
+
 # %% ../nbs/04b_train_api.ipynb #a67efc15
 @patch
 def validated(self:TrainConfig) -> TrainConfig:
     "This config resolved (`resolved`) and checked; a `ValueError` naming the parameter and the valid values otherwise."
     bad = lambda name, why: _refuse(self, name, why)
     for f in fields(self):  # papermill and the CLI give strings for anything they cannot parse
-        v, t = getattr(self, f.name), str(f.type)
-        if t.startswith('bool') and not isinstance(v, bool) and not (v is None and 'None' in t) and not ('str' in t and v == 'auto'):
-            bad(f.name, 'must be True or False' + (" or 'auto'" if 'str' in t else '') + '.')
-        if t.startswith('int') and (isinstance(v, bool) or not isinstance(v, (int, np.integer))): bad(f.name, 'must be an integer.')
-        if t.startswith('float') and v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-            bad(f.name, 'must be a number.')
+        if not field_kind(f).ok(getattr(self, f.name)): bad(f.name, field_kind(f).expected + '.')
     try: src = self.source
     except ValueError as e: bad('dataset', str(e))
     if self.objective not in OBJECTIVES: bad('objective', f'unknown; expected one of {list(OBJECTIVES)}.')
@@ -528,32 +562,23 @@ def train(cfg:TrainConfig|None=None, # The run; keyword arguments override its f
     return res
 
 # %% ../nbs/04b_train_api.ipynb #536ad702
-def _parse_bool(s:str) -> bool:
-    if s.lower() in ('1', 'true', 'yes', 'y'): return True
-    if s.lower() in ('0', 'false', 'no', 'n'): return False
-    raise argparse.ArgumentTypeError(f'expected true or false, got {s!r}')
-
-def _parse_bool_or_auto(s:str) -> bool|str: return 'auto' if s.lower() == 'auto' else _parse_bool(s)
-
-def _parse_opt_float(s:str): return None if s.lower() == 'none' else float(s)
-
 def train_parser() -> argparse.ArgumentParser:
     "The `medstudy train` argument parser: one flag per `TrainConfig` field, its help the field's own comment."
     p = argparse.ArgumentParser(prog='medstudy train', description='Train one run into its run directory.',
-                                epilog=f'objectives: {", ".join(f"{k} ({v})" for k, v in OBJECTIVES.items())}. '
+                                epilog=f'objectives: {", ".join(f"{k} ({o.description})" for k, o in OBJECTIVES.items())}. '
                                        'Errors print one line; --debug (or MEDSTUDY_DEBUG=1) shows the traceback.')
     docs = docments(TrainConfig)
     choices = {'objective': list(OBJECTIVES), 'recipe': list(RECIPES), 'monitor': ['auc', 'acc', 'valid_loss'], 'precision': list(PRECISIONS)}
     for f in fields(TrainConfig):
-        t = str(f.type)
-        typ = _parse_bool_or_auto if t.startswith('bool') and 'str' in t else _parse_bool if t.startswith('bool') else int if t.startswith('int') else \
-              _parse_opt_float if 'None' in t and t.startswith('float') else float if t.startswith('float') else str
-        p.add_argument(f'--{f.name}', type=typ, default=f.default, choices=choices.get(f.name),
-                       metavar='{' + ','.join(choices[f.name]) + '}' if f.name in choices else 'BOOL|auto' if typ is _parse_bool_or_auto else t.split('|')[0].strip().upper(),
+        k = field_kind(f)
+        p.add_argument(f'--{f.name}', type=k.parse, default=f.default, choices=choices.get(f.name),
+                       metavar='{' + ','.join(choices[f.name]) + '}' if f.name in choices else k.metavar,
                        help=f'{docs.get(f.name) or ""} (default: {f.default!r})'.strip().replace('%', '%%'))
     p.add_argument('--debug', action='store_true', help='show the full traceback of an error')
     return p
 
+
+# %% ../nbs/04b_train_api.ipynb #0fcf1668
 def train_cli(argv:list|None=None) -> int:
     "`medstudy train ...`: parse `argv`, train, print the metrics as JSON; returns the exit status."
     args = vars(train_parser().parse_args(argv))
@@ -565,6 +590,7 @@ def train_cli(argv:list|None=None) -> int:
         print(f'medstudy train: error: {type(e).__name__}: {e}', file=sys.stderr); return 2
     if res: print(json.dumps(res, indent=1))
     return 0
+
 
 # %% ../nbs/04b_train_api.ipynb #6cdca763
 if __name__ == '__main__' and Path(sys.argv[0]).name == 'train.py': sys.exit(train_cli())  # python -m medstudy.train
