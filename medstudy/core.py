@@ -176,7 +176,7 @@ def device_name(device=None) -> str:
     if d.type == 'mps': return 'Apple MPS'
     return cpu_info()['model']
 
-# %% ../nbs/00_core.ipynb #2968c607
+# %% ../nbs/00_core.ipynb #2d5c6f76
 KEY_PACKAGES = ('medstudy', 'torch', 'torchvision', 'fastai', 'fastcore', 'timm', 'transformers', 'numpy',
                 'scikit-learn', 'medmnist', 'nbdev', 'papermill')
 
@@ -187,6 +187,8 @@ def package_versions(names=KEY_PACKAGES) -> dict:
         except importlib.metadata.PackageNotFoundError: return None
     return {n: v(n) for n in names}
 
+
+# %% ../nbs/00_core.ipynb #4a2ccf2e
 def git_state(path:str|Path|None=None) -> dict:
     "Commit hash and dirty flag of the git checkout holding `path` (default: this package's checkout)."
     path = Path(path or repo_root() or '.')
@@ -198,6 +200,8 @@ def git_state(path:str|Path|None=None) -> dict:
     if commit is None: return {'commit': None, 'dirty': None}
     return {'commit': commit, 'dirty': bool(git('status', '--porcelain', '--untracked-files=no'))}
 
+
+# %% ../nbs/00_core.ipynb #c40e3fbd
 def now_iso() -> str: return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')
 
 def provenance(data_files=(), # Data files the run reads; each is recorded with its MD5
@@ -212,6 +216,7 @@ def provenance(data_files=(), # Data files the run reads; each is recorded with 
             'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
             'data': {str(p): md5sum(p) for p in map(Path, data_files)}, **extra,
             'start': now_iso(), 'end': None}
+
 
 # %% ../nbs/00_core.ipynb #d08cb9d0
 class RunDir:

@@ -17,14 +17,18 @@ __all__ = ['IU_REPORTS', 'IU_IMAGES', 'SECTIONS', 'TEXT_RULES', 'IMAGE_EXTS', 'M
            'join_iu_images', 'check_columns', 'load_cxr_table', 'load_image', 'iu_to_mimic_layout', 'iu_table',
            'CXRPairs', 'stream_pairs', 'n_words', 'section_stats', 'split_sentences', 'top_terms']
 
-# %% ../nbs/10_cxr_data.ipynb #67913c36
+# %% ../nbs/10_cxr_data.ipynb #f909fd3e
 IU_REPORTS = 'iu_xray/NLMCXR_reports.tgz' # Where the IU report archive sits in a data folder
+
 IU_IMAGES = 'iu_xray/images' # Where IU images sit in a data folder
+
 SECTIONS = ('findings', 'impression', 'indication', 'comparison') # The free-text sections of an IU report
 
 class ReportError(ValueError):
     "A report, image or table that cannot be used as it is."
 
+
+# %% ../nbs/10_cxr_data.ipynb #08c10054
 def _not_found(what:str, rel:str, hint:str) -> FileNotFoundError:
     folders = '\n  '.join(str(d) for d in data_search_path())
     return FileNotFoundError(f'{what} not found as <folder>/{rel} in any data folder:\n  {folders}\n{hint}')
@@ -40,6 +44,7 @@ def locate_iu_reports(path:str|Path|None=None, # An explicit path to `NLMCXR_rep
     if p is None: raise _not_found('The IU X-ray report archive NLMCXR_reports.tgz', IU_REPORTS,
         'Get it from Open-i (NLMCXR_reports.tgz) and put it in one of those folders, or add its folder to MEDSTUDY_DATA.')
     return p
+
 
 # %% ../nbs/10_cxr_data.ipynb #0f511853
 def _clean(s) -> str: return re.sub(r'\s+', ' ', s or '').strip()
@@ -122,7 +127,7 @@ def read_iu_reports(path:str|Path|None=None, # The report archive (`.tgz`) or a 
     df.attrs.update(source=str(p), n_read=n, skipped=len(bad))
     return df
 
-# %% ../nbs/10_cxr_data.ipynb #64446d27
+# %% ../nbs/10_cxr_data.ipynb #fe34fcef
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 
 def check_image(path:str|Path, # An image file
@@ -135,6 +140,8 @@ def check_image(path:str|Path, # An image file
         raise ReportError(f'{path}: not a readable image file ({type(e).__name__}). Replace it with the original '
                           f'PNG/JPEG, or pass skip_bad=True to skip it.') from None
 
+
+# %% ../nbs/10_cxr_data.ipynb #7fb5c161
 def locate_iu_images(path:str|Path|None=None, # A folder of IU images; default: `iu_xray/images` on the data search path
                     ) -> Path:
     "The IU image folder."
@@ -164,8 +171,10 @@ def join_iu_images(reports:pd.DataFrame, # From `read_iu_reports`
     out.attrs.update(n_images=n, skipped=len(bad), image_dir=str(d))
     return out
 
-# %% ../nbs/10_cxr_data.ipynb #c70be270
+
+# %% ../nbs/10_cxr_data.ipynb #4b921cd8
 MIMIC_HUB = 'itsanmolgupta/mimic-cxr-dataset' # The hub copy of MIMIC-CXR that S0 trains on
+
 CXR_COLUMNS = ('image', 'findings', 'impression') # The columns of that layout
 
 def check_columns(have, # Column names the table has
@@ -179,6 +188,8 @@ def check_columns(have, # Column names the table has
         raise ReportError(f'{source} has no column {", ".join(map(repr, missing))}; it has {list(have)}. '
                           f'Rename them with columns={{{eg}}}.')
 
+
+# %% ../nbs/10_cxr_data.ipynb #5fda86e2
 def _local_builder(p:Path):
     "The `datasets` builder and data files for a local copy at `p`, or `None` for a `save_to_disk` folder."
     if p.is_file():
@@ -229,6 +240,7 @@ def load_cxr_table(source:str|Path=MIMIC_HUB, # Hub name, or a local parquet/arr
     if not decode and ds.features is not None and isinstance(ds.features.get('image'), datasets.Image):
         ds = ds.cast_column('image', datasets.Image(decode=False))
     return ds
+
 
 # %% ../nbs/10_cxr_data.ipynb #3e0596ad
 def load_image(x, # A PIL image, a path, raw bytes, or a `{'bytes':..., 'path':...}` dict as `datasets` stores images
@@ -327,7 +339,7 @@ def stream_pairs(table, # An `IterableDataset` or any iterable of row dicts in t
         counts['yielded'] += 1
         yield im, t
 
-# %% ../nbs/10_cxr_data.ipynb #e61e64e9
+# %% ../nbs/10_cxr_data.ipynb #e01b17d2
 def n_words(s:str) -> int: return len(re.findall(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*", s or ''))
 
 def section_stats(reports:pd.DataFrame, # From `read_iu_reports`
@@ -341,6 +353,8 @@ def section_stats(reports:pd.DataFrame, # From `read_iu_reports`
                      'median_words': w.median(), 'p90_words': w.quantile(.9), 'max_words': w.max()})
     return pd.DataFrame(rows).set_index('section')
 
+
+# %% ../nbs/10_cxr_data.ipynb #87d9358c
 def split_sentences(s:str) -> list[str]:
     "Sentences of a report section, split at '.', '?', '!' or ';' followed by a space, with list numbers removed."
     parts = re.split(r'(?<=[.?!;])\s+|\s+(?=\d+\.\s)', s or '')
@@ -359,3 +373,4 @@ def top_terms(reports:pd.DataFrame, # From `read_iu_reports`
             c.update(re.sub(r'[^a-z0-9 ]', '', q.lower()).strip() for q in split_sentences(s))
     else: raise ValueError(f"what must be 'mesh' or 'impression', got {what!r}")
     return pd.Series(dict(c.most_common(k)), name='reports' if what == 'mesh' else 'sentences')
+

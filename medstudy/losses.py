@@ -21,7 +21,7 @@ def _out(pred, key:str):
                        f'this loss needs a model that returns it.')
     return pred[key]
 
-# %% ../nbs/03_losses.ipynb #e0a433bb
+# %% ../nbs/03_losses.ipynb #40729c74
 def same_text(input_ids:torch.Tensor) -> torch.Tensor:
     "`[B, B]` bool: pair i and pair j have the identical token sequence (padded to one length in a batch)."
     return (input_ids[:, None, :] == input_ids[None, :, :]).all(-1)
@@ -31,6 +31,8 @@ def same_label(labels:torch.Tensor) -> torch.Tensor:
     y = labels if labels.ndim > 1 else labels[:, None]
     return (y[:, None, :] == y[None, :, :]).all(-1)
 
+
+# %% ../nbs/03_losses.ipynb #0d885598
 def soft_cross_entropy(logits:torch.Tensor, # [B, C] logits
                        targets:torch.Tensor, # [B, C] non-negative weights; each row is normalised to sum 1
                       ) -> torch.Tensor:
@@ -49,6 +51,7 @@ def info_nce(img:torch.Tensor, # [B, D] normalised image embeddings
         y = torch.arange(len(img), device=img.device)
         return (F.cross_entropy(logits, y) + F.cross_entropy(logits.T, y)) / 2
     return (soft_cross_entropy(logits, positives) + soft_cross_entropy(logits.T, positives.T)) / 2
+
 
 # %% ../nbs/03_losses.ipynb #3137300c
 def _distributed() -> bool: return torch.distributed.is_available() and torch.distributed.is_initialized() and torch.distributed.get_world_size() > 1
@@ -134,11 +137,13 @@ def clip_weights(w:torch.Tensor, # [B, T] non-negative weights
     w = w * valid
     return w / w.sum(-1, keepdim=True).clamp(min=1e-12)
 
-# %% ../nbs/03_losses.ipynb #5bf497f0
+# %% ../nbs/03_losses.ipynb #c3bf2f79
 def ita_loss(img:torch.Tensor, txt:torch.Tensor, tau1:float=0.1) -> torch.Tensor:
     "MGCA's instance-level alignment: symmetric InfoNCE at fixed temperature `tau1`."
     return info_nce(*gather_features(img, txt), 1 / tau1)
 
+
+# %% ../nbs/03_losses.ipynb #de0107a8
 def _dot_attention(q, k, v, key_mask=None, tau:float=0.07):
     "MGCA's parameter-free cross-attention: softmax over keys of `q.k/tau` (masked keys excluded)."
     a = q @ k.transpose(1, 2) / tau
@@ -181,6 +186,8 @@ def cta_loss(img_local:torch.Tensor, # [B, N, D] normalised patch embeddings
     lp = _token_alignment(img_local, F.normalize(op, dim=-1), pw, torch.ones_like(pw, dtype=torch.bool), tau2)
     return (lw + lp) / 2
 
+
+# %% ../nbs/03_losses.ipynb #86fae5e5
 def cpa_loss(img:torch.Tensor, # [B, D] normalised image embeddings
              txt:torch.Tensor, # [B, D] normalised text embeddings
              prototypes:torch.Tensor, # [K, D] prototypes (normalised here)
@@ -191,6 +198,7 @@ def cpa_loss(img:torch.Tensor, # [B, D] normalised image embeddings
     si, st = img @ c.T, txt @ c.T
     qi, qt = sinkhorn(si.detach(), eps, n_iters), sinkhorn(st.detach(), eps, n_iters)
     return (soft_cross_entropy(si / tau3, qt) + soft_cross_entropy(st / tau3, qi)) / 2
+
 
 # %% ../nbs/03_losses.ipynb #5da4d8a9
 class MGCALoss(nn.Module):

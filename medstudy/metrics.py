@@ -11,7 +11,7 @@ from .core import to_numpy
 from .data import task_info, TASK_KINDS
 
 # %% auto #0
-__all__ = ['KINDS', 'check_kind', 'as_label_scores', 'one_hot', 'auc_columns', 'indicators', 'predict_labels', 'medmnist_auc',
+__all__ = ['KINDS', 'check_kind', 'as_label_scores', 'one_hot', 'indicators', 'auc_columns', 'predict_labels', 'medmnist_auc',
            'medmnist_acc', 'prf_counts', 'per_class_prf', 'headline_metrics', 'bootstrap_ci', 'nan_to_none',
            'evaluate_predictions', 'member_scores', 'per_dataset_metrics', 'paired_bootstrap']
 
@@ -55,11 +55,17 @@ def as_label_scores(y_true, # Labels: `[N]` or `[N, 1]` class indices, or `[N, K
                          f'the score columns must be one per class.')
     return y.astype(np.int64), s
 
-# %% ../nbs/05a_metrics.ipynb #3e7f7a4a
+# %% ../nbs/05a_metrics.ipynb #3dfd99c3
 def one_hot(y:np.ndarray, k:int) -> np.ndarray:
     "0/1 indicators `[..., N, k]` of integer labels `[..., N]`."
     return (y[..., None] == np.arange(k)).astype(np.int64)
 
+def indicators(y:np.ndarray, kind:str, k:int) -> np.ndarray:
+    "0/1 truth `[..., N, k]`: multi-label labels as they are, class indices one-hot."
+    return y if kind == 'multilabel' else one_hot(y, k)
+
+
+# %% ../nbs/05a_metrics.ipynb #c6be90f6
 def auc_columns(t:np.ndarray, # 0/1 truth `[..., N, K]` (leading dims: e.g. bootstrap resamples)
                 s:np.ndarray, # Scores, same shape
                ) -> np.ndarray:
@@ -70,10 +76,8 @@ def auc_columns(t:np.ndarray, # 0/1 truth `[..., N, K]` (leading dims: e.g. boot
     with np.errstate(invalid='ignore', divide='ignore'):
         return np.where((pos > 0) & (neg > 0), u / (pos * neg), np.nan)
 
-def indicators(y:np.ndarray, kind:str, k:int) -> np.ndarray:
-    "0/1 truth `[..., N, k]`: multi-label labels as they are, class indices one-hot."
-    return y if kind == 'multilabel' else one_hot(y, k)
 
+# %% ../nbs/05a_metrics.ipynb #fc7d62fb
 def predict_labels(s:np.ndarray, # Scores `[..., N, K]`
                    kind:str, threshold:float=0.5, # Threshold of binary and multi-label tasks
                   ) -> np.ndarray:
@@ -82,6 +86,8 @@ def predict_labels(s:np.ndarray, # Scores `[..., N, K]`
     if kind == 'binary': return (s[..., -1] > threshold).astype(np.int64)
     return s.argmax(-1)
 
+
+# %% ../nbs/05a_metrics.ipynb #d3afba1d
 def _auc(y, s, kind):
     if kind == 'binary': return auc_columns((y == 1)[..., None].astype(np.int64), s[..., -1:])[..., 0]
     return auc_columns(indicators(y, kind, s.shape[-1]), s).mean(-1)
@@ -99,7 +105,8 @@ def medmnist_acc(y_true, y_score, kind:str, threshold:float=0.5) -> float:
     y, s = as_label_scores(y_true, y_score, kind)
     return float(_acc(y, s, kind, threshold))
 
-# %% ../nbs/05a_metrics.ipynb #0911d2ee
+
+# %% ../nbs/05a_metrics.ipynb #4f4f3221
 def prf_counts(y:np.ndarray, p:np.ndarray, kind:str, k:int) -> tuple:
     "True-positive, false-positive and false-negative counts `[..., K]` of hard predictions `p`."
     t, q = (y, p) if kind == 'multilabel' else (one_hot(y, k), one_hot(p, k))
@@ -118,6 +125,8 @@ def per_class_prf(y:np.ndarray, p:np.ndarray, kind:str, k:int) -> dict:
     tp, fp, fn = prf_counts(y, p, kind, k)
     return {'precision': _ratio(tp, tp + fp), 'recall': _ratio(tp, tp + fn), 'f1': _ratio(2 * tp, 2 * tp + fp + fn)}
 
+
+# %% ../nbs/05a_metrics.ipynb #e0a5f920
 def headline_metrics(y:np.ndarray, # Checked labels (see `as_label_scores`), optionally stacked `[B, N, ...]`
                      s:np.ndarray, # Checked scores `[..., N, K]`
                      kind:str, threshold:float=0.5,
@@ -128,6 +137,7 @@ def headline_metrics(y:np.ndarray, # Checked labels (see `as_label_scores`), opt
     out.update({f'macro_{m}': _nanmean(v) for m, v in per_class_prf(y, p, kind, k).items()})
     if kind == 'multilabel': out['exact_match'] = (p == y).all(-1).mean(-1)
     return out
+
 
 # %% ../nbs/05a_metrics.ipynb #22eb6bd7
 def bootstrap_ci(y_true, y_score, kind:str,

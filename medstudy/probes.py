@@ -15,17 +15,17 @@ from .learner import tensor_dls, head_learner
 from .metrics import as_label_scores, headline_metrics, medmnist_auc, medmnist_acc
 from .embeddings import predict_scores
 from .train import train
-
-# %% auto #0
-__all__ = ['PROBE_CS', 'Probe', 'probe_scores', 'fit_probe', 'linear_probe', 'seed_summary', 'finetune_at_fractions',
-           'compare_representations', 'paired_difference', 's1_head']
-
-# %% ../nbs/05c_probes.ipynb #84009ce6
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+
+# %% auto #0
+__all__ = ['PROBE_CS', 'Probe', 'fit_probe', 'probe_scores', 'linear_probe', 'seed_summary', 'finetune_at_fractions',
+           'compare_representations', 'paired_difference', 's1_head']
+
+# %% ../nbs/05c_probes.ipynb #dca3d4d0
 PROBE_CS = (1e-4, 1e-3, 1e-2, 1e-1, 1., 10., 100.)
 
 @dataclass
@@ -41,13 +41,6 @@ def _probe_labels(y, kind):
     y = to_numpy(y)
     if kind == 'multilabel': return y if y.ndim == 2 else y[:, None]
     return y[:, 0] if y.ndim == 2 else y
-
-def probe_scores(probe:Probe, X) -> np.ndarray:
-    "Probabilities `[N, K]` of a fitted probe (classes absent from its training subset get 0)."
-    p = probe.model.predict_proba(to_numpy(X))
-    if probe.kind == 'multilabel': return p
-    out = np.zeros((len(p), probe.n_out)); out[:, probe.model.classes_] = p
-    return out
 
 def fit_probe(X_tr, y_tr, X_val, y_val, # Embeddings and labels of the training subset and validation split
               kind:str, n_out:int|None=None, # Number of classes (default: from the labels)
@@ -77,6 +70,16 @@ def fit_probe(X_tr, y_tr, X_val, y_val, # Embeddings and labels of the training 
         auc = medmnist_auc(y, s, kind); val[C] = auc if np.isfinite(auc) else medmnist_acc(y, s, kind)
     best = max(Cs, key=lambda c: (val[c], -c))
     return Probe(fits[best], best, val, kind, n_out)
+
+
+# %% ../nbs/05c_probes.ipynb #cabb6cf8
+def probe_scores(probe:Probe, X) -> np.ndarray:
+    "Probabilities `[N, K]` of a fitted probe (classes absent from its training subset get 0)."
+    p = probe.model.predict_proba(to_numpy(X))
+    if probe.kind == 'multilabel': return p
+    out = np.zeros((len(p), probe.n_out)); out[:, probe.model.classes_] = p
+    return out
+
 
 # %% ../nbs/05c_probes.ipynb #a11e0251
 def _subset(y_train, fraction, seed):

@@ -162,7 +162,7 @@ def build_report_model(decoder:str='tiny', # 'tiny', or a decoder's hub name or 
     if freeze_encoder: model.encoder.requires_grad_(False)
     return model, tok
 
-# %% ../nbs/12_report_generation.ipynb #14919f0d
+# %% ../nbs/12_report_generation.ipynb #23ef4c7b
 class ReportCollate:
     "Collate `(image, text)` pairs into `(pixel_values, decoder_input_ids, labels)`."
     def __init__(self, tok, model_config, size:int=224, max_len:int=128):
@@ -190,6 +190,8 @@ def report_dls(train:CXRPairs, # Training pairs (images undecoded until used)
     mk = lambda ds, shuffle: DataLoader(ds, bs=bs, shuffle=shuffle, num_workers=num_workers, create_batch=col, drop_last=False)
     return DataLoaders(mk(train, True), mk(valid, False), device=device)
 
+
+# %% ../nbs/12_report_generation.ipynb #eee5921b
 class ReportGenModel(nn.Module):
     "Wraps a `VisionEncoderDecoderModel` for fastai: `forward(pixel_values, decoder_input_ids) -> logits`."
     def __init__(self, model): super().__init__(); self.model = model
@@ -213,6 +215,8 @@ def report_learner(model, # A `VisionEncoderDecoderModel`
     "A plain fastai `Learner` for report generation (AdamW, token cross-entropy)."
     return Learner(dls, ReportGenModel(model), loss_func=report_loss, lr=lr, wd=wd)
 
+
+# %% ../nbs/12_report_generation.ipynb #c742a490
 @torch.no_grad()
 def generate_reports(model, # A `VisionEncoderDecoderModel`
                      tok, # Its tokenizer
@@ -228,8 +232,10 @@ def generate_reports(model, # A `VisionEncoderDecoderModel`
                          early_stopping=num_beams > 1)
     return [t.strip() for t in tok.batch_decode(ids, skip_special_tokens=True)]
 
-# %% ../nbs/12_report_generation.ipynb #fbee7895
+
+# %% ../nbs/12_report_generation.ipynb #309aa7ce
 LLAVA_PROMPT = 'Describe the findings in this chest X-ray and write a report.' # The default instruction
+
 IMAGE_TOKEN = '<image>' # LLaVA's image placeholder
 
 def llava_record(rid:str, # Unique record id
@@ -241,6 +247,8 @@ def llava_record(rid:str, # Unique record id
     return {'id': str(rid), 'image': str(image),
             'conversations': [{'from': 'human', 'value': f'{IMAGE_TOKEN}\n{prompt}'}, {'from': 'gpt', 'value': report}]}
 
+
+# %% ../nbs/12_report_generation.ipynb #5e58ac5a
 def validate_llava(data, # A list of records, or the path of a LLaVA JSON file
                    image_folder:str|Path|None=None, # If given, every `image` must exist in it
                   ) -> int:
@@ -274,6 +282,8 @@ def validate_llava(data, # A list of records, or the path of a LLaVA JSON file
             raise ReportError(f'{where}: image {r["image"]!r} not found in {image_folder}.')
     return len(data)
 
+
+# %% ../nbs/12_report_generation.ipynb #1369785b
 def export_llava(table, # A MIMIC-layout table (see `load_cxr_table`) or DataFrame with `image`, `findings`, `impression`
                  out_dir:str|Path, # Folder for `<name>.json` and `images/`
                  name:str='cxr_reports', # JSON file name (without `.json`)
@@ -297,3 +307,4 @@ def export_llava(table, # A MIMIC-layout table (see `load_cxr_table`) or DataFra
     if bad: warnings.warn(f'Skipped {len(bad)} unreadable images (e.g. {bad[0]}).')
     validate_llava(recs, out_dir)
     return atomic_write_json(out_dir/f'{name}.json', recs)
+

@@ -137,7 +137,7 @@ def label_reports(texts, # Report texts (a list, Series or any iterable of str)
     "A DataFrame of `label_report` values, one row per text and one column per CheXpert observation."
     return pd.DataFrame([label_report(t) for t in texts], columns=list(CHEXPERT_OBS), index=index)
 
-# %% ../nbs/11_report_labels.ipynb #343937c9
+# %% ../nbs/11_report_labels.ipynb #f8f53019
 MESH_MAP = {'No Finding': ('normal',), 'Cardiomegaly': ('Cardiomegaly',), 'Lung Lesion': ('Nodule', 'Mass'),
             'Lung Opacity': ('Opacity', 'Airspace Disease', 'Infiltrate', 'Density', 'Consolidation'),
             'Edema': ('Pulmonary Edema', 'Pulmonary Congestion'), 'Consolidation': ('Consolidation',),
@@ -154,6 +154,8 @@ def mesh_labels(reports:pd.DataFrame, # From `medstudy.cxr.read_iu_reports`
     return pd.DataFrame({o: [any(m.lower() in h for m in ms) for h in heads] for o, ms in MESH_MAP.items()},
                         index=reports.uid if 'uid' in reports else None)
 
+
+# %% ../nbs/11_report_labels.ipynb #ea1e185b
 def binary_agreement(pred, # Boolean predictions
                      ref, # Boolean reference
                     ) -> dict:
@@ -176,6 +178,7 @@ def mesh_agreement(labels:pd.DataFrame, # From `label_reports`
         rows.append({'observation': o, 'mesh': int(ref.sum()), 'labeller': a['tp'] + a['fp'], **a,
                      'kappa_u0': binary_agreement(lab == POS, ref)['kappa']})
     return pd.DataFrame(rows).set_index('observation')
+
 
 # %% ../nbs/11_report_labels.ipynb #691558af
 def held_out_half(n:int, # Number of reports

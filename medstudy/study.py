@@ -15,7 +15,7 @@ __all__ = ['PROFILES', 'PLACEHOLDERS', 'STEP_CHECKS', 'Step', 'Experiment', 'loa
            'code_hash', 'data_md5s', 'fingerprint', 'ExperimentResult', 'run_experiment', 'run_study',
            'check_notebook_step', 'check_train_step', 'dry_run', 'default_manifest', 'study_cli']
 
-# %% ../nbs/07_study.ipynb #7cdc73ce
+# %% ../nbs/07_study.ipynb #e543542e
 PROFILES = ('smoke', 'cpu', 'gpu', 'repro')
 
 @dataclass
@@ -36,6 +36,8 @@ class Experiment:
     profiles:dict = field(default_factory=dict) # profile -> 'skip' to leave the experiment out
     resume:bool = False # An interrupted or failed attempt with the same fingerprint continues in place (long trainings)
 
+
+# %% ../nbs/07_study.ipynb #fd3105f9
 PLACEHOLDERS = ('run_dir', 'profile', 'root') # What `{...}` in a step's parameters may name
 
 def _placeholders(v) -> set:
@@ -75,6 +77,7 @@ def load_manifest(path:str|Path, # The study manifest (YAML)
         exps.append(Experiment(e['name'], steps, e.get('source', ''), e.get('title', ''), list(e.get('data') or []), dict(e.get('profiles') or {}),
                                e.get('resume', False)))
     return exps
+
 
 # %% ../nbs/07_study.ipynb #bd00b95b
 def _fill(v, ctx:dict):
@@ -120,7 +123,7 @@ def fingerprint(exp:Experiment, profile:str, steps:list, root:Path) -> dict:
     f['sha256'] = sha256_of(json.dumps(f, sort_keys=True, default=str))
     return f
 
-# %% ../nbs/07_study.ipynb #dd06390a
+# %% ../nbs/07_study.ipynb #cdacc41c
 @dataclass
 class ExperimentResult:
     "What happened to one experiment."
@@ -199,6 +202,8 @@ def run_experiment(exp:Experiment, profile:str, out:Path, root:Path, force:bool=
     atomic_write_json(stamp_path, stamp)
     return ExperimentResult(exp.name, 'ok', run_dir, time.time()-t0)
 
+
+# %% ../nbs/07_study.ipynb #b61d2714
 def run_study(manifest:str|Path, # The study manifest
               profile:str='smoke', # 'smoke', 'cpu' or 'gpu'
               out:str|Path='runs/study', # Root of the experiments' run directories
@@ -219,7 +224,8 @@ def run_study(manifest:str|Path, # The study manifest
                        'experiments': [{'name': r.name, 'status': r.status, 'seconds': round(r.seconds, 1), 'error': r.error, 'run_dir': str(r.run_dir)} for r in results]})
     return results
 
-# %% ../nbs/07_study.ipynb #c5683673
+
+# %% ../nbs/07_study.ipynb #a0d4902c
 def check_notebook_step(nb:str, params:dict, root:Path) -> tuple[str, int]:
     "A step's parameters against the names its notebook's parameters cell declares: (what to print, items to fetch)."
     import papermill as pm

@@ -2,6 +2,7 @@
 import json, os
 from pathlib import Path
 import pytest, papermill as pm
+from medstudy.evaluate import full_probe
 
 ROOT = Path(__file__).parent.parent
 
@@ -23,7 +24,7 @@ def test_eval_notebook_writes_eval_json_and_figures(run_dir, tmp_path):
     summ = {r['fraction']: r for r in rep['linear_probe']['summary']}
     assert set(summ) == {0.01, 1.0} and summ[0.01]['test_auc_n'] == 3
     for name in ('classifier', 'linear_probe'):
-        r = rep[name] if name == 'classifier' else rep[name]['fraction1_seed0']
+        r = rep[name] if name == 'classifier' else full_probe(rep[name])[2]
         assert r['bootstrap']['n_boot'] == 100
         for m in ('acc', 'auc', 'macro_f1'): assert r['ci'][m]['lo'] <= r['metrics'][m] <= r['ci'][m]['hi']
     assert rep['zero_shot'] == {'skipped': 'the model has no text encoder (an image-only run)'}
