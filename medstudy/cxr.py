@@ -17,7 +17,7 @@ __all__ = ['IU_REPORTS', 'IU_IMAGES', 'SECTIONS', 'TEXT_RULES', 'IMAGE_EXTS', 'M
            'join_iu_images', 'check_columns', 'load_cxr_table', 'load_image', 'iu_to_mimic_layout', 'iu_table',
            'CXRPairs', 'stream_pairs', 'n_words', 'section_stats', 'split_sentences', 'top_terms']
 
-# %% ../nbs/10_cxr_data.ipynb #f909fd3e
+# %% ../nbs/10_cxr_data.ipynb #8112af14
 IU_REPORTS = 'iu_xray/NLMCXR_reports.tgz' # Where the IU report archive sits in a data folder
 
 IU_IMAGES = 'iu_xray/images' # Where IU images sit in a data folder
@@ -28,7 +28,7 @@ class ReportError(ValueError):
     "A report, image or table that cannot be used as it is."
 
 
-# %% ../nbs/10_cxr_data.ipynb #08c10054
+# %% ../nbs/10_cxr_data.ipynb #a074921b
 def _not_found(what:str, rel:str, hint:str) -> FileNotFoundError:
     folders = '\n  '.join(str(d) for d in data_search_path())
     return FileNotFoundError(f'{what} not found as <folder>/{rel} in any data folder:\n  {folders}\n{hint}')
@@ -127,7 +127,7 @@ def read_iu_reports(path:str|Path|None=None, # The report archive (`.tgz`) or a 
     df.attrs.update(source=str(p), n_read=n, skipped=len(bad))
     return df
 
-# %% ../nbs/10_cxr_data.ipynb #fe34fcef
+# %% ../nbs/10_cxr_data.ipynb #f4db8691
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp')
 
 def check_image(path:str|Path, # An image file
@@ -141,7 +141,7 @@ def check_image(path:str|Path, # An image file
                           f'PNG/JPEG, or pass skip_bad=True to skip it.') from None
 
 
-# %% ../nbs/10_cxr_data.ipynb #7fb5c161
+# %% ../nbs/10_cxr_data.ipynb #4ee702f5
 def locate_iu_images(path:str|Path|None=None, # A folder of IU images; default: `iu_xray/images` on the data search path
                     ) -> Path:
     "The IU image folder."
@@ -172,7 +172,7 @@ def join_iu_images(reports:pd.DataFrame, # From `read_iu_reports`
     return out
 
 
-# %% ../nbs/10_cxr_data.ipynb #4b921cd8
+# %% ../nbs/10_cxr_data.ipynb #35e2e5cb
 MIMIC_HUB = 'itsanmolgupta/mimic-cxr-dataset' # The hub copy of MIMIC-CXR that S0 trains on
 
 CXR_COLUMNS = ('image', 'findings', 'impression') # The columns of that layout
@@ -189,7 +189,7 @@ def check_columns(have, # Column names the table has
                           f'Rename them with columns={{{eg}}}.')
 
 
-# %% ../nbs/10_cxr_data.ipynb #5fda86e2
+# %% ../nbs/10_cxr_data.ipynb #4b6e2d12
 def _local_builder(p:Path):
     "The `datasets` builder and data files for a local copy at `p`, or `None` for a `save_to_disk` folder."
     if p.is_file():
@@ -339,7 +339,7 @@ def stream_pairs(table, # An `IterableDataset` or any iterable of row dicts in t
         counts['yielded'] += 1
         yield im, t
 
-# %% ../nbs/10_cxr_data.ipynb #e01b17d2
+# %% ../nbs/10_cxr_data.ipynb #7f8250d6
 def n_words(s:str) -> int: return len(re.findall(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*", s or ''))
 
 def section_stats(reports:pd.DataFrame, # From `read_iu_reports`
@@ -354,7 +354,7 @@ def section_stats(reports:pd.DataFrame, # From `read_iu_reports`
     return pd.DataFrame(rows).set_index('section')
 
 
-# %% ../nbs/10_cxr_data.ipynb #87d9358c
+# %% ../nbs/10_cxr_data.ipynb #87f53674
 def split_sentences(s:str) -> list[str]:
     "Sentences of a report section, split at '.', '?', '!' or ';' followed by a space, with list numbers removed."
     parts = re.split(r'(?<=[.?!;])\s+|\s+(?=\d+\.\s)', s or '')

@@ -136,7 +136,7 @@ def classifier_step(model:nn.Module, split:MedMNISTSplit, dk:dict, names:list, t
     if split.kind != 'multilabel': figs = {'classifier_confusion': plot_confusion(y, s, split.kind, names, title), **figs}
     return evaluate_predictions(y, s, split.kind, names, n_boot, boot_seed), figs
 
-# %% ../nbs/06_evaluate.ipynb #c0bcb061
+# %% ../nbs/06_evaluate.ipynb #9bf5da64
 def full_probe_key(fractions, seeds) -> str:
     "The `linear_probe` key of the probe scored in full: the largest fraction, the first seed (the key `eval.json` files already hold)."
     return f'fraction{max(fractions):g}_seed{seeds[0]}'
@@ -148,7 +148,7 @@ def full_probe(section:dict) -> tuple|None:
     return None
 
 
-# %% ../nbs/06_evaluate.ipynb #57de1e1d
+# %% ../nbs/06_evaluate.ipynb #9caa1107
 def probe_step(feats:dict, labels:dict, kind:str, names:list, title:str, fractions=(0.01, 0.1, 1.0), seeds=(0, 1, 2), Cs=PROBE_CS,
                n_boot:int=1000, boot_seed:int=0) -> tuple[dict, pd.DataFrame, dict]:
     "The linear probe at every fraction and seed on frozen embeddings (`train`, `val`, `test`): its section, table and figures."

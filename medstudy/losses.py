@@ -21,7 +21,7 @@ def _out(pred, key:str):
                        f'this loss needs a model that returns it.')
     return pred[key]
 
-# %% ../nbs/03_losses.ipynb #40729c74
+# %% ../nbs/03_losses.ipynb #eda9a538
 def same_text(input_ids:torch.Tensor) -> torch.Tensor:
     "`[B, B]` bool: pair i and pair j have the identical token sequence (padded to one length in a batch)."
     return (input_ids[:, None, :] == input_ids[None, :, :]).all(-1)
@@ -32,7 +32,7 @@ def same_label(labels:torch.Tensor) -> torch.Tensor:
     return (y[:, None, :] == y[None, :, :]).all(-1)
 
 
-# %% ../nbs/03_losses.ipynb #0d885598
+# %% ../nbs/03_losses.ipynb #7e54696c
 def soft_cross_entropy(logits:torch.Tensor, # [B, C] logits
                        targets:torch.Tensor, # [B, C] non-negative weights; each row is normalised to sum 1
                       ) -> torch.Tensor:
@@ -137,13 +137,13 @@ def clip_weights(w:torch.Tensor, # [B, T] non-negative weights
     w = w * valid
     return w / w.sum(-1, keepdim=True).clamp(min=1e-12)
 
-# %% ../nbs/03_losses.ipynb #c3bf2f79
+# %% ../nbs/03_losses.ipynb #0d694a3d
 def ita_loss(img:torch.Tensor, txt:torch.Tensor, tau1:float=0.1) -> torch.Tensor:
     "MGCA's instance-level alignment: symmetric InfoNCE at fixed temperature `tau1`."
     return info_nce(*gather_features(img, txt), 1 / tau1)
 
 
-# %% ../nbs/03_losses.ipynb #de0107a8
+# %% ../nbs/03_losses.ipynb #f98dc456
 def _dot_attention(q, k, v, key_mask=None, tau:float=0.07):
     "MGCA's parameter-free cross-attention: softmax over keys of `q.k/tau` (masked keys excluded)."
     a = q @ k.transpose(1, 2) / tau
@@ -187,7 +187,7 @@ def cta_loss(img_local:torch.Tensor, # [B, N, D] normalised patch embeddings
     return (lw + lp) / 2
 
 
-# %% ../nbs/03_losses.ipynb #86fae5e5
+# %% ../nbs/03_losses.ipynb #93b710db
 def cpa_loss(img:torch.Tensor, # [B, D] normalised image embeddings
              txt:torch.Tensor, # [B, D] normalised text embeddings
              prototypes:torch.Tensor, # [K, D] prototypes (normalised here)

@@ -162,7 +162,7 @@ def build_report_model(decoder:str='tiny', # 'tiny', or a decoder's hub name or 
     if freeze_encoder: model.encoder.requires_grad_(False)
     return model, tok
 
-# %% ../nbs/12_report_generation.ipynb #23ef4c7b
+# %% ../nbs/12_report_generation.ipynb #153b2421
 class ReportCollate:
     "Collate `(image, text)` pairs into `(pixel_values, decoder_input_ids, labels)`."
     def __init__(self, tok, model_config, size:int=224, max_len:int=128):
@@ -191,7 +191,7 @@ def report_dls(train:CXRPairs, # Training pairs (images undecoded until used)
     return DataLoaders(mk(train, True), mk(valid, False), device=device)
 
 
-# %% ../nbs/12_report_generation.ipynb #eee5921b
+# %% ../nbs/12_report_generation.ipynb #936bffe0
 class ReportGenModel(nn.Module):
     "Wraps a `VisionEncoderDecoderModel` for fastai: `forward(pixel_values, decoder_input_ids) -> logits`."
     def __init__(self, model): super().__init__(); self.model = model
@@ -216,7 +216,7 @@ def report_learner(model, # A `VisionEncoderDecoderModel`
     return Learner(dls, ReportGenModel(model), loss_func=report_loss, lr=lr, wd=wd)
 
 
-# %% ../nbs/12_report_generation.ipynb #c742a490
+# %% ../nbs/12_report_generation.ipynb #a6d99316
 @torch.no_grad()
 def generate_reports(model, # A `VisionEncoderDecoderModel`
                      tok, # Its tokenizer
@@ -233,7 +233,7 @@ def generate_reports(model, # A `VisionEncoderDecoderModel`
     return [t.strip() for t in tok.batch_decode(ids, skip_special_tokens=True)]
 
 
-# %% ../nbs/12_report_generation.ipynb #309aa7ce
+# %% ../nbs/12_report_generation.ipynb #a4e19547
 LLAVA_PROMPT = 'Describe the findings in this chest X-ray and write a report.' # The default instruction
 
 IMAGE_TOKEN = '<image>' # LLaVA's image placeholder
@@ -248,7 +248,7 @@ def llava_record(rid:str, # Unique record id
             'conversations': [{'from': 'human', 'value': f'{IMAGE_TOKEN}\n{prompt}'}, {'from': 'gpt', 'value': report}]}
 
 
-# %% ../nbs/12_report_generation.ipynb #5e58ac5a
+# %% ../nbs/12_report_generation.ipynb #ec4f3aa8
 def validate_llava(data, # A list of records, or the path of a LLaVA JSON file
                    image_folder:str|Path|None=None, # If given, every `image` must exist in it
                   ) -> int:
@@ -283,7 +283,7 @@ def validate_llava(data, # A list of records, or the path of a LLaVA JSON file
     return len(data)
 
 
-# %% ../nbs/12_report_generation.ipynb #1369785b
+# %% ../nbs/12_report_generation.ipynb #bfe7510c
 def export_llava(table, # A MIMIC-layout table (see `load_cxr_table`) or DataFrame with `image`, `findings`, `impression`
                  out_dir:str|Path, # Folder for `<name>.json` and `images/`
                  name:str='cxr_reports', # JSON file name (without `.json`)

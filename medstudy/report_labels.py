@@ -137,7 +137,7 @@ def label_reports(texts, # Report texts (a list, Series or any iterable of str)
     "A DataFrame of `label_report` values, one row per text and one column per CheXpert observation."
     return pd.DataFrame([label_report(t) for t in texts], columns=list(CHEXPERT_OBS), index=index)
 
-# %% ../nbs/11_report_labels.ipynb #f8f53019
+# %% ../nbs/11_report_labels.ipynb #30a8c32d
 MESH_MAP = {'No Finding': ('normal',), 'Cardiomegaly': ('Cardiomegaly',), 'Lung Lesion': ('Nodule', 'Mass'),
             'Lung Opacity': ('Opacity', 'Airspace Disease', 'Infiltrate', 'Density', 'Consolidation'),
             'Edema': ('Pulmonary Edema', 'Pulmonary Congestion'), 'Consolidation': ('Consolidation',),
@@ -155,7 +155,7 @@ def mesh_labels(reports:pd.DataFrame, # From `medstudy.cxr.read_iu_reports`
                         index=reports.uid if 'uid' in reports else None)
 
 
-# %% ../nbs/11_report_labels.ipynb #ea1e185b
+# %% ../nbs/11_report_labels.ipynb #2183dc01
 def binary_agreement(pred, # Boolean predictions
                      ref, # Boolean reference
                     ) -> dict:
