@@ -15,7 +15,7 @@ __all__ = ['CPU_FLAGS', 'KEY_PACKAGES', 'repo_root', 'cache_dir', 'pin_data_path
            'worker_seed', 'get_device', 'cpu_info', 'device_name', 'package_versions', 'git_state', 'now_iso',
            'provenance', 'RunDir', 'check_parameters']
 
-# %% ../nbs/00_core.ipynb #54fa2bbe
+# %% ../nbs/00_core.ipynb #29a3fa37
 def repo_root() -> Path|None:
     "The source checkout holding this package (the folder with `settings.ini` and `nbs/`), or `None` for a plain install."
     try: cands = [Path(__file__).resolve().parent.parent]  # medstudy/core.py -> checkout
@@ -30,6 +30,8 @@ def cache_dir(create:bool=False, # Make the folder if it does not exist
     if create: p.mkdir(parents=True, exist_ok=True)
     return p
 
+
+# %% ../nbs/00_core.ipynb #6893e32e
 def pin_data_path(start:str|Path|None=None, # Folder relative entries are read from (default: the current one)
                  ) -> str:
     "Make `MEDSTUDY_DATA`'s entries absolute, once, so processes started elsewhere (notebooks run from `nbs/`) see the same folders."
@@ -44,6 +46,7 @@ def data_search_path() -> list[Path]:
     env = [Path(o).expanduser() for o in os.environ.get('MEDSTUDY_DATA', '').split(os.pathsep) if o.strip()]
     root = repo_root()
     return env + ([root/'data'] if root else []) + [cache_dir()]
+
 
 # %% ../nbs/00_core.ipynb #e4424afc
 def find_data(relpath:str|Path, # Path relative to a data folder, e.g. `medmnist/pneumoniamnist.npz`
@@ -61,7 +64,7 @@ def runs_root() -> Path:
     "Folder under which run directories are made: `MEDSTUDY_RUNS`, else `./runs`."
     return Path(os.environ.get('MEDSTUDY_RUNS', 'runs')).expanduser()
 
-# %% ../nbs/00_core.ipynb #8f11eba3
+# %% ../nbs/00_core.ipynb #c5a27b94
 def md5sum(path:str|Path) -> str:
     "Hex MD5 of a file (the checksum MedMNIST publishes), read in chunks."
     with open(path, 'rb') as f: return hashlib.file_digest(f, 'md5').hexdigest()
@@ -70,6 +73,8 @@ def file_sha256(path:str|Path) -> str:
     "Hex SHA-256 of a file (a checkpoint's fingerprint in provenance), read in chunks."
     with open(path, 'rb') as f: return hashlib.file_digest(f, 'sha256').hexdigest()
 
+
+# %% ../nbs/00_core.ipynb #85f3232d
 def sha256_of(obj) -> str:
     "Hex SHA-256 of bytes, a string, or anything `np.asarray` accepts (its bytes, dtype and shape)."
     if isinstance(obj, str): obj = obj.encode()
@@ -138,7 +143,7 @@ def worker_seed(worker_id:int): # Passed by `DataLoader(worker_init_fn=...)`
     s = torch.initial_seed() % 2**32
     np.random.seed(s); random.seed(s)
 
-# %% ../nbs/00_core.ipynb #92e607dd
+# %% ../nbs/00_core.ipynb #424c1329
 def get_device(pref:str|None='auto', # 'auto', or a torch device string such as 'cpu', 'cuda', 'cuda:1', 'mps'
               ) -> torch.device:
     "The device to run on: `pref` if given and available, else CUDA, then MPS, then CPU."
@@ -153,6 +158,8 @@ def get_device(pref:str|None='auto', # 'auto', or a torch device string such as 
         raise RuntimeError(f"device={pref!r} was asked for but MPS is not available here; pass device='cpu' or 'auto'.")
     return dev
 
+
+# %% ../nbs/00_core.ipynb #d68ce6fc
 CPU_FLAGS = ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16', 'amx_tile', 'avx512_fp16')
 
 def cpu_info() -> dict:
@@ -175,6 +182,7 @@ def device_name(device=None) -> str:
     if d.type == 'cuda': return torch.cuda.get_device_name(d)
     if d.type == 'mps': return 'Apple MPS'
     return cpu_info()['model']
+
 
 # %% ../nbs/00_core.ipynb #2d5c6f76
 KEY_PACKAGES = ('medstudy', 'torch', 'torchvision', 'fastai', 'fastcore', 'timm', 'transformers', 'numpy',

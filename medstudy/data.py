@@ -290,7 +290,7 @@ def unseen_labels(flags:list, # Members of the joined label space, in order (as 
     if len(out) >= sum(sizes) - 1: raise ValueError(f'unseen {spec!r} leaves {sum(sizes) - len(out)} class to train on; keep at least two.')
     return sorted(out)
 
-# %% ../nbs/01_data.ipynb #73131713
+# %% ../nbs/01_data.ipynb #7a48e52e
 def label_fraction(labels:torch.Tensor|np.ndarray, # Labels `[N]` or `[N, L]` of the full training split
                    fraction:float, # Share of examples to keep, in (0, 1]
                    seed:int=0, # Seed of the draw
@@ -310,6 +310,8 @@ def label_fraction(labels:torch.Tensor|np.ndarray, # Labels `[N]` or `[N, L]` of
         keep.append(rng.choice(idx, size=max(1, round(fraction * len(idx))), replace=False))
     return np.sort(np.concatenate(keep))
 
+
+# %% ../nbs/01_data.ipynb #9a953faa
 def split_manifest(flag:str, split:str, fraction:float, seed:int, indices) -> dict:
     "A record of exactly which examples a run used, with the SHA-256 of the indices."
     idx = np.asarray(indices, dtype=np.int64)
@@ -320,7 +322,8 @@ def write_split_manifest(path, **kw) -> Path:
     "Write `split_manifest(**kw)` to `path` atomically."
     return atomic_write_json(path, split_manifest(**kw))
 
-# %% ../nbs/01_data.ipynb #4d65fd75
+
+# %% ../nbs/01_data.ipynb #6893e32e
 class TensorSet:
     "Images and targets held as tensors, indexable by a single index or a whole batch of them."
     def __init__(self, images:torch.Tensor, targets:torch.Tensor, multilabel:bool=False):
@@ -344,6 +347,8 @@ class BatchDL(DataLoader):
             if self.drop_last and len(b) < self.bs: break
             yield self.dataset[b]
 
+
+# %% ../nbs/01_data.ipynb #5e605f10
 class BatchResize(Transform):
     "Resize a batch of images to `size` pixels (bilinear) on whatever device it is on."
     order = 5
@@ -369,7 +374,8 @@ class ToChannels(Transform):
     def __init__(self, n:int=3): self.n = n
     def encodes(self, x:TensorImage): return x if x.shape[1] == self.n else TensorImage(x.expand(-1, self.n, -1, -1))
 
-# %% ../nbs/01_data.ipynb #48169504
+
+# %% ../nbs/01_data.ipynb #85f3232d
 def batch_tfms(img_size:int|None=None, # Resize to this many pixels (None: keep)
                n_channels:int|None=None, # Repeat grey images to this many channels (None: keep)
                augment:bool=False, # Light affine + lighting augmentation (training only)
@@ -387,6 +393,8 @@ def batch_tfms(img_size:int|None=None, # Resize to this many pixels (None: keep)
     m, s = (torch.tensor(o, dtype=torch.float).reshape(1, -1, 1, 1) for o in (mean, std))
     return Pipeline(tfms + [Normalize(m, s)], split_idx=0)
 
+
+# %% ../nbs/01_data.ipynb #c88d786e
 def split_dls(splits:dict, # split name -> `MedMNISTSplit`
               bs:int=128, img_size:int|None=None, n_channels:int|None=None, augment:bool=True,
               mean=0.5, std=0.5, train_idx=None, # Indices of the training subset (label fractions)
@@ -417,3 +425,4 @@ def medmnist_dls(flag:str, # MedMNIST flag
     dls = split_dls(data.splits, train_idx=idx, seed=seed, **kwargs)
     dls.data, dls.train_idx = data, (idx if idx is not None else np.arange(len(data['train'])))
     return dls
+

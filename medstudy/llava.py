@@ -120,7 +120,7 @@ def llava_dls(train:list, # `llava_pairs` triples to train on
     mk = lambda ds, shuffle: DataLoader(ds, bs=bs, shuffle=shuffle, create_batch=col, drop_last=False)
     return DataLoaders(mk(train, True), mk(valid, False), device=device)
 
-# %% ../nbs/13_llava.ipynb #bb3c7a9a
+# %% ../nbs/13_llava.ipynb #a9f133b5
 class LlavaLM(nn.Module):
     "A LLaVA (or its peft wrapper) for fastai: `forward(input_ids, attention_mask, pixel_values) -> logits`."
     def __init__(self, model): super().__init__(); self.model = model
@@ -131,12 +131,15 @@ def llava_loss(logits, labels):
     "Next-token cross-entropy on the labelled (report) positions."
     return F.cross_entropy(logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), ignore_index=-100)
 
+
+# %% ../nbs/13_llava.ipynb #e2851f07
 def llava_learner(model, # A (LoRA-wrapped) `LlavaForConditionalGeneration`
                   dls:DataLoaders, # From `llava_dls`
                   path:str|Path='.', # Run directory (checkpoints, history)
                   recipe=LLAVA_RECIPE, **kwargs): # `pretrain_learner` / `training_cbs` arguments (precision, checkpoint, ...)
     "The harness's `MedLearner` for LLaVA fine-tuning: best model by validation loss, checkpoints, precision policy."
     return pretrain_learner(dls, LlavaLM(model), llava_loss, recipe=recipe, path=path, **kwargs)
+
 
 # %% ../nbs/13_llava.ipynb #41ecdf06
 @torch.no_grad()

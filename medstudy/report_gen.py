@@ -124,7 +124,7 @@ class TimmEncoder(PreTrainedModel):
 AutoConfig.register(TimmEncoderConfig.model_type, TimmEncoderConfig, exist_ok=True)
 AutoModel.register(TimmEncoderConfig, TimmEncoder, exist_ok=True)
 
-# %% ../nbs/12_report_generation.ipynb #7ebcd669
+# %% ../nbs/12_report_generation.ipynb #425d7cd6
 def report_tokenizer(decoder:str='tiny'):
     "The tokenizer for `decoder`: MiniLM's (BERT uncased WordPiece) for 'tiny', else the named model's own."
     tok = AutoTokenizer.from_pretrained(str(minilm_path()) if decoder == 'tiny' else decoder,
@@ -142,6 +142,8 @@ def tiny_decoder(vocab_size:int, # Tokenizer vocabulary size
                                       num_attention_heads=heads, intermediate_size=4 * hidden, max_position_embeddings=256,
                                       is_decoder=True, add_cross_attention=True))
 
+
+# %% ../nbs/12_report_generation.ipynb #def18e39
 def build_report_model(decoder:str='tiny', # 'tiny', or a decoder's hub name or local folder (e.g. 'gpt2')
                        tokenizer=None, # Default: `report_tokenizer(decoder)`
                        encoder_pretrained:bool=True, # Load the offline ImageNet weights into the image encoder
@@ -161,6 +163,7 @@ def build_report_model(decoder:str='tiny', # 'tiny', or a decoder's hub name or 
         c.decoder_start_token_id, c.bos_token_id, c.eos_token_id, c.pad_token_id = start, start, end, tok.pad_token_id
     if freeze_encoder: model.encoder.requires_grad_(False)
     return model, tok
+
 
 # %% ../nbs/12_report_generation.ipynb #153b2421
 class ReportCollate:

@@ -101,7 +101,7 @@ def is_skipped(exp:Experiment, profile:str) -> bool:
     "Whether `exp` is left out of `profile`."
     return exp.profiles.get(profile) == 'skip'
 
-# %% ../nbs/07_study.ipynb #4263068b
+# %% ../nbs/07_study.ipynb #8317b015
 def code_hash(root:Path, notebooks=()) -> str:
     "SHA-256 over the package's Python sources and the given notebooks (paths and contents)."
     files = sorted((root/'medstudy').glob('*.py')) + [root/n for n in notebooks]
@@ -116,12 +116,15 @@ def data_md5s(exp:Experiment) -> dict:
         out[rel] = md5sum(p)
     return out
 
+
+# %% ../nbs/07_study.ipynb #251af4bf
 def fingerprint(exp:Experiment, profile:str, steps:list, root:Path) -> dict:
     "The inputs that decide an experiment's results, and their combined hash."
     f = {'experiment': exp.name, 'profile': profile, 'steps': [[n, p] for n, p in steps],
          'code': code_hash(root, [n for n, _ in steps]), 'data': data_md5s(exp)}
     f['sha256'] = sha256_of(json.dumps(f, sort_keys=True, default=str))
     return f
+
 
 # %% ../nbs/07_study.ipynb #cdacc41c
 @dataclass
