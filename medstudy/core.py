@@ -88,7 +88,7 @@ def to_numpy(a) -> np.ndarray:
     return a.detach().cpu().numpy() if torch.is_tensor(a) else np.asarray(a)
 
 
-# %% ../nbs/00_core.ipynb #38bd5e91
+# %% ../nbs/00_core.ipynb #b1ac4471
 def atomic_write(path:str|Path, # Target file
                  data:str|bytes, # Content
                 ) -> Path:
@@ -110,6 +110,8 @@ def _umask() -> int:
     "The process's umask (read by setting and restoring it)."
     m = os.umask(0o22); os.umask(m); return m
 
+
+# %% ../nbs/00_core.ipynb #01705f50
 def _jsonable(o):
     if is_dataclass(o): return asdict(o)
     if isinstance(o, Path): return str(o)
@@ -124,6 +126,7 @@ def atomic_write_json(path:str|Path, # Target `.json` file
                      ) -> Path:
     "Write `obj` as indented JSON, atomically."
     return atomic_write(path, json.dumps(obj, indent=2, default=_jsonable, allow_nan=True) + '\n')
+
 
 # %% ../nbs/00_core.ipynb #60bbee69
 def seed_everything(seed:int=42, # The one seed that every generator is derived from

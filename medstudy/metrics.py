@@ -106,12 +106,14 @@ def medmnist_acc(y_true, y_score, kind:str, threshold:float=0.5) -> float:
     return float(_acc(y, s, kind, threshold))
 
 
-# %% ../nbs/05a_metrics.ipynb #4f4f3221
+# %% ../nbs/05a_metrics.ipynb #3225a9f1
 def prf_counts(y:np.ndarray, p:np.ndarray, kind:str, k:int) -> tuple:
     "True-positive, false-positive and false-negative counts `[..., K]` of hard predictions `p`."
     t, q = (y, p) if kind == 'multilabel' else (one_hot(y, k), one_hot(p, k))
     return (t & q).sum(-2), ((1 - t) & q).sum(-2), (t & (1 - q)).sum(-2)
 
+
+# %% ../nbs/05a_metrics.ipynb #68f4e285
 def _ratio(a, b):
     with np.errstate(invalid='ignore', divide='ignore'): return np.where(b > 0, a / np.maximum(b, 1), np.nan)
 

@@ -14,7 +14,7 @@ __all__ = ['SECTIONS', 'front_matter', 'process_notebook', 'first_cell_parts', '
            'mathml_hook', 'expects_figure', 'notebook_markdown', 'md_anchors', 'fix_anchors', 'page_name', 'site_nav',
            'mkdocs_config', 'build_site', 'site_cli']
 
-# %% ../nbs/08_site.ipynb #86620a30
+# %% ../nbs/08_site.ipynb #1f334a70
 def front_matter(nb) -> dict:
     "The YAML front matter in a processed notebook's first raw cell (empty if none)."
     if nb.cells and nb.cells[0].cell_type == 'raw':
@@ -29,6 +29,8 @@ def _directives(src:str) -> tuple[dict, str]:
         k, _, v = lines.pop(0)[2:].partition(':'); opts[k.strip()] = v.strip()
     return opts, '\n'.join(lines)
 
+
+# %% ../nbs/08_site.ipynb #603dc82e
 def _mixed_import_cell(src:str) -> bool:
     "A code cell that imports *and* runs other code, with no export directive (nbdev's doc build executes it)."
     import ast
@@ -56,6 +58,7 @@ def process_notebook(src:Path, dest:Path) -> Path:
     finally: tmp.unlink(missing_ok=True)
     return dest
 
+
 # %% ../nbs/08_site.ipynb #10d0ac51
 def first_cell_parts(nb) -> tuple[str, str, str]:
     "Title, whole `>` description and the remaining text of a source notebook's first markdown cell."
@@ -68,7 +71,7 @@ def first_cell_parts(nb) -> tuple[str, str, str]:
         elif title: rest.append(line)
     return title, ' '.join(d for d in desc if d), '\n'.join(rest).strip()
 
-# %% ../nbs/08_site.ipynb #e8f06000
+# %% ../nbs/08_site.ipynb #bd3b120b
 def pandoc_slug(value:str, separator:str='-') -> str:
     "Pandoc's identifier for a heading's text (what Quarto gives headings and nbdev's links point at)."
     s = unicodedata.normalize('NFKC', html.unescape(re.sub(r'<[^>]+>', '', value))).strip().lower()
@@ -86,7 +89,10 @@ def scrub_paths(text:str, roots:list|None=None) -> str:
         text = re.sub(re.escape(root) + r'(?![\w.-])', rel, text)
     return text
 
+
+# %% ../nbs/08_site.ipynb #6b1f0bd9
 _SCRIPT = {'B': 'ℬ', 'E': 'ℰ', 'F': 'ℱ', 'H': 'ℋ', 'I': 'ℐ', 'L': 'ℒ', 'M': 'ℳ', 'R': 'ℛ', 'e': 'ℯ', 'g': 'ℊ', 'o': 'ℴ'}
+
 def _script(ch:str) -> str:
     if ch in _SCRIPT: return _SCRIPT[ch]
     if 'A' <= ch <= 'Z': return chr(0x1D49C + ord(ch) - 65)
@@ -108,7 +114,8 @@ def mathml_hook(content:str) -> str:
         except Exception as e: raise ValueError(f'maths the site cannot convert to MathML: {tex!r} ({e})') from e
     return re.sub(r'<(span|div) class="arithmatex">(.*?)</\1>', conv, content, flags=re.S)
 
-# %% ../nbs/08_site.ipynb #9b1d9eb9
+
+# %% ../nbs/08_site.ipynb #33852371
 _FIG_CALL = re.compile(r'\bplt\.(subplots|figure|imshow|plot)\(|\bplot_\w+\(|\.plot\(|show_batch\(|\bImage\(')
 
 def _code_only(src:str) -> str:
@@ -125,6 +132,8 @@ def expects_figure(src:str) -> bool:
     body = _code_only(body)
     return bool(_FIG_CALL.search(body)) and 'plt.close(' not in body
 
+
+# %% ../nbs/08_site.ipynb #5c1fef14
 def _fence(text:str, lang:str='') -> str:
     ticks = '`' * max(3, max((len(m) for m in re.findall(r'`{3,}', text)), default=0) + 1)
     return f'{ticks}{lang}\n{text.rstrip()}\n{ticks}'
@@ -188,6 +197,7 @@ def notebook_markdown(proc, # The notebook processed by nbdev
             elif 'text/plain' in d: parts.append(_fence(scrub_paths(d['text/plain']), 'text'))
         if n_fig == 0 and expects_figure(c.source): missing.append(body.strip().splitlines()[0][:70])
     return '\n\n'.join(parts) + '\n', {'title': title, 'figures': figures, 'missing_figures': missing}
+
 
 # %% ../nbs/08_site.ipynb #71df1951
 def md_anchors(md:str) -> set:

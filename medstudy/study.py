@@ -126,7 +126,7 @@ def fingerprint(exp:Experiment, profile:str, steps:list, root:Path) -> dict:
     return f
 
 
-# %% ../nbs/07_study.ipynb #cdacc41c
+# %% ../nbs/07_study.ipynb #29a3fa37
 @dataclass
 class ExperimentResult:
     "What happened to one experiment."
@@ -136,6 +136,8 @@ class ExperimentResult:
     seconds:float = 0.
     error:str = ''
 
+
+# %% ../nbs/07_study.ipynb #6893e32e
 def _describe_failure(nb:str, e:Exception) -> str:
     import papermill as pm
     if isinstance(e, pm.PapermillExecutionError):

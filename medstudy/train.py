@@ -149,16 +149,22 @@ def resolved(self:TrainConfig) -> TrainConfig:
     if 'img_size' in new and new['img_size'] is None: new['img_size'] = self.size  # MedMNIST: the stored size
     return dataclasses.replace(self, **new)
 
-# %% ../nbs/04b_train_runs.ipynb #bbaf0fb1
+# %% ../nbs/04b_train_runs.ipynb #95679189
 def _parse_bool(s:str) -> bool:
     if s.lower() in ('1', 'true', 'yes', 'y'): return True
     if s.lower() in ('0', 'false', 'no', 'n'): return False
     raise argparse.ArgumentTypeError(f'expected true or false, got {s!r}')
 
 def _parse_bool_or_none(s:str) -> bool|None: return None if s.lower() == 'none' else _parse_bool(s)
+
 def _parse_bool_or_auto(s:str) -> bool|str: return 'auto' if s.lower() == 'auto' else _parse_bool(s)
+
 def _parse_opt_float(s:str): return None if s.lower() == 'none' else float(s)
+
+
+# %% ../nbs/04b_train_runs.ipynb #afdd6d4e
 def _is_int(v) -> bool: return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
 def _is_number(v) -> bool: return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 @dataclass(frozen=True)
